@@ -1,0 +1,191 @@
+"""What each `flowmart` command does, on top of the Dagster jobs of definitions.py."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+from orchestration import warehouse
+from orchestration.settings import Settings, load_settings
+from orchestration.source_url import mask_url
+from orchestration.warehouse import query_one
+
+EXAMPLE_QUERY = (
+    "SELECT workflow_id, sum(runs) AS runs, sum(failed) AS failed, "
+    "round(sum(failed) / nullif(sum(succeeded) + sum(failed), 0), 3) AS failure_rate "
+    "FROM marts.workflow_runs_daily GROUP BY workflow_id ORDER BY failed DESC LIMIT 5"
+)
+
+
+def log_level() -> str:
+    """Dagster's console log level for CLI runs (FLOWMART_LOG_LEVEL, default WARNING)."""
+    return os.environ.get("FLOWMART_LOG_LEVEL", "WARNING").upper()
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    published: bool
+    seconds: float
+    extracted: dict[str, dict] = field(default_factory=dict)
+    published_rows: dict[str, int] = field(default_factory=dict)
+    checks_passed: int = 0
+    check_failures: list[str] = field(default_factory=list)
+    check_warnings: list[str] = field(default_factory=list)
+    step_failures: list[str] = field(default_factory=list)
+
+
+def _check_label(evaluation) -> str:
+    failures = evaluation.metadata.get("critical_failures")
+    detail = f": {failures.value}" if failures is not None and failures.value else ""
+    return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}{detail}"
+
+
+def _root_cause(error) -> str:
+    """Dagster wraps the exception that matters in step-execution errors: unwrap it."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
+def run_job(job_name: str, tags: dict[str, str] | None = None) -> RunOutcome:
+    from orchestration.definitions import defs
+
+    started = time.monotonic()
+    log_path = load_settings().home / "logs" / "runs.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dagster-dbt echoes dbt's whole log to stdout: keep it in a file, print a summary.
+    with log_path.open("a") as log, contextlib.redirect_stdout(log):
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=dg.DagsterInstance.get(),
+            raise_on_error=False,
+            tags=tags or {},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level()}}}},
+        )
+    outcome = RunOutcome(run_id=result.run_id, published=False, seconds=0.0)
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key
+        metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+        if key.path[0] == "raw":
+            outcome.extracted[key.path[-1]] = metadata
+        elif key == dg.AssetKey(["published", "flowmart"]):
+            outcome.published = True
+            outcome.published_rows = {
+                k.removeprefix("rows."): v for k, v in metadata.items() if k.startswith("rows.")
+            }
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            outcome.checks_passed += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            outcome.check_failures.append(_check_label(evaluation))
+        else:
+            outcome.check_warnings.append(_check_label(evaluation))
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            outcome.step_failures.append(
+                f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+            )
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def report(command: str, settings: Settings, outcome: RunOutcome) -> int:
+    print(f"flowmart {command}: run {outcome.run_id[:8]} in {outcome.seconds:.1f} s")
+    print(f"  source     {mask_url(settings.source_url)}")
+    for table, m in outcome.extracted.items():
+        print(
+            f"  extracted  {table:<22} {m['rows_read']:>10,} rows "
+            f"({m['rows_inserted']:,} new, {m['rows_updated']:,} updated)"
+        )
+    print(
+        f"  checks     {outcome.checks_passed} passed, {len(outcome.check_failures)} failed, "
+        f"{len(outcome.check_warnings)} warnings"
+    )
+    for warning in outcome.check_warnings:
+        print(f"  warning    {warning}")
+    if not outcome.published:
+        for failure in outcome.check_failures:
+            print(f"flowmart {command}: check failed: {failure}", file=sys.stderr)
+        for failure in outcome.step_failures:
+            print(f"flowmart {command}: step failed: {failure}", file=sys.stderr)
+        print(
+            f"flowmart {command}: NOT published; {settings.published_db} is unchanged "
+            f"(dbt and run logs: {settings.home / 'logs' / 'runs.log'})",
+            file=sys.stderr,
+        )
+        return 1
+    for mart, rows in outcome.published_rows.items():
+        print(f"  published  marts.{mart:<28} {rows:>10,} rows")
+    print(f"  file       {settings.published_db}")
+    return 0
+
+
+def refresh(settings: Settings) -> int:
+    return report("refresh", settings, run_job("refresh", {"flowmart/command": "refresh"}))
+
+
+def backfill(settings: Settings, start: date, end: date) -> int:
+    """Rebuild every mart from raw history (no extraction); marts are rebuilt whole."""
+    tags = {"flowmart/command": "backfill", "flowmart/start": str(start), "flowmart/end": str(end)}
+    return report(f"backfill {start}..{end}", settings, run_job("rebuild", tags))
+
+
+def demo(settings: Settings, days: int, executions_per_day: int, seed: int) -> int:
+    from orchestration.demo import generate_demo_source, write_source
+
+    if not settings.demo_source_path.exists():
+        started = time.monotonic()
+        frames = generate_demo_source(days=days, executions_per_day=executions_per_day, seed=seed)
+        written = write_source(frames, f"sqlite:///{settings.demo_source_path}")
+        print(
+            f"flowmart demo: generated {settings.demo_source_path} "
+            f"({sum(written.values()):,} rows, {time.monotonic() - started:.1f} s)"
+        )
+    else:
+        print(f"flowmart demo: using existing {settings.demo_source_path}")
+    code = refresh(settings)
+    if code == 0:
+        print("\nExample query (five workflows with the most failed runs):")
+        print(f'  duckdb -readonly {settings.published_db} "{EXAMPLE_QUERY}"')
+        with duckdb.connect(str(settings.published_db), read_only=True) as con:
+            print(con.sql(EXAMPLE_QUERY))
+    return code
+
+
+def status(settings: Settings) -> int:
+    if not settings.work_db.exists():
+        print("flowmart status: no refresh has run yet under", settings.home)
+        return 0
+    try:
+        with warehouse.connect(settings.work_db, read_only=True) as con:
+            watermarks = con.sql(
+                "SELECT table_name, committed_at, pending_at, last_rows, last_extracted "
+                "FROM meta.watermarks ORDER BY table_name"
+            ).fetchall()
+            last = query_one(
+                con,
+                "SELECT published_at, run_id, marts, rows FROM meta.publications "
+                "ORDER BY published_at DESC LIMIT 1",
+            )
+    except duckdb.IOException:
+        print("flowmart status: the working warehouse is busy (a refresh or backfill is running)")
+        return 0
+    print(f"source      {mask_url(settings.source_url)}")
+    if last:
+        print(f"published   {last[0]} by run {last[1][:8]}: {last[2]} marts, {last[3]:,} rows")
+        print(f"            {settings.published_db}")
+    else:
+        print("published   never")
+    print(f"{'table':<24}{'watermark (committed)':<28}{'pending':<28}{'last rows':>10}")
+    for table, committed, pending, rows, _ in watermarks:
+        print(f"{table:<24}{committed!s:<28}{pending!s:<28}{rows:>10,}")
+    return 0

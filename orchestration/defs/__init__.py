@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per integration, merged by orchestration.definitions."""

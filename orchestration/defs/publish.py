@@ -1,0 +1,30 @@
+"""Publication: the last asset of every run, reached only when every blocking check passed."""
+
+import dagster as dg
+
+from orchestration import warehouse
+from orchestration.defs.dbt import published_marts
+from orchestration.publishing import MARTS_SCHEMA, publish
+from orchestration.settings import load_settings
+
+MARTS = published_marts()
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "flowmart"]),
+    deps=[dg.AssetKey([MARTS_SCHEMA, mart]) for mart in MARTS],
+    group_name="publish",
+    kinds={"duckdb"},
+    description="The analysts' file: every mart, swapped in atomically after the checks passed.",
+)
+def published_flowmart(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    with warehouse.connect(settings.work_db) as con:
+        publication = publish(con, MARTS, settings.published_db, context.run.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(publication.path),
+            "published_at": str(publication.published_at),
+            **{f"rows.{mart}": rows for mart, rows in publication.rows_per_mart.items()},
+        }
+    )

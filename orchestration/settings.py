@@ -1,0 +1,58 @@
+"""Where flowmart reads from and writes to, driven by the environment.
+
+FLOWMART_HOME       data directory (default ./data): working warehouse, published
+                    marts, Dagster instance, demo source.
+FLOWMART_SOURCE_URL sqlite:///path or postgresql://user:pass@host:port/db
+                    (default: the demo SQLite file under FLOWMART_HOME).
+FLOWMART_EXTRACT_OVERLAP_SECONDS
+                    how far before the committed watermark extraction re-reads, to
+                    catch rows whose change time precedes their commit (default 300).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    source_url: str
+    extract_overlap: timedelta = timedelta(seconds=300)
+
+    @property
+    def demo_source_path(self) -> Path:
+        return self.home / "source" / "demo.sqlite"
+
+    @property
+    def work_db(self) -> Path:
+        """The private working warehouse: raw history, dbt models, bookkeeping."""
+        return self.home / "warehouse" / "work.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """What analysts open: replaced atomically, never written in place."""
+        return self.home / "published" / "flowmart.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+def load_settings() -> Settings:
+    home = Path(os.environ.get("FLOWMART_HOME", "data")).resolve()
+    default_source = f"sqlite:///{home / 'source' / 'demo.sqlite'}"
+    return Settings(
+        home=home,
+        source_url=os.environ.get("FLOWMART_SOURCE_URL", default_source),
+        extract_overlap=timedelta(
+            seconds=float(os.environ.get("FLOWMART_EXTRACT_OVERLAP_SECONDS", "300"))
+        ),
+    )

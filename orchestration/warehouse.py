@@ -1,0 +1,77 @@
+"""The private working warehouse: raw history, dbt's models and the bookkeeping.
+
+Only one process may hold a DuckDB file open for writing, and readers block writers,
+so this file is never shown to analysts (see publishing.py) and every connection to it
+is short-lived: it must be closed before dbt, a separate process, runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from models import SOURCE_TABLES, SourceTable
+
+RAW_SCHEMA = "raw"
+META_SCHEMA = "meta"
+
+
+def raw_table_sql(table: SourceTable) -> str:
+    """Raw history keeps the latest version of every source row, purged ones included."""
+    columns = ",\n".join(f'    "{c.name}" {c.type.duckdb}' for c in table.columns)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table.name} (\n{columns},\n"
+        "    _extracted_at TIMESTAMP NOT NULL\n)"
+    )
+
+
+BOOKKEEPING_SQL = f"""
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.watermarks (
+    table_name     VARCHAR PRIMARY KEY,
+    committed_at   TIMESTAMP,  -- change column reached by the last published refresh
+    pending_at     TIMESTAMP,  -- reached by the last extract; committed on publish
+    last_rows      BIGINT,
+    last_extracted TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
+    published_at TIMESTAMP NOT NULL,
+    run_id       VARCHAR,
+    path         VARCHAR NOT NULL,
+    marts        INTEGER NOT NULL,
+    rows         BIGINT NOT NULL
+);
+"""
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
+    """Execute a statement to completion: DuckDB 2.0 keeps an unfetched result pending
+    and then refuses other work (registering a stream) on the connection."""
+    con.execute(sql, params).fetchall()
+
+
+def query_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, its result consumed (fetchone would leave it pending)."""
+    rows = con.execute(sql, params).fetchall()
+    return rows[0] if rows else None
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection in UTC: raw timestamps are naive UTC and must stay so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        run(con, "SET TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    run(con, f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}; CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    for table in SOURCE_TABLES:
+        run(con, raw_table_sql(table))
+    run(con, BOOKKEEPING_SQL)

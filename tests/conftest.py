@@ -1,0 +1,54 @@
+"""Shared fixtures: an isolated FLOWMART_HOME per test, and running the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from orchestration.cli import main
+
+
+@dataclass
+class Flowmart:
+    """One flowmart installation: its data directory and source, driven through the CLI."""
+
+    home: Path
+    source_url: str
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture
+
+    def __post_init__(self) -> None:
+        self.monkeypatch.setenv("FLOWMART_HOME", str(self.home))
+        self.monkeypatch.setenv("FLOWMART_SOURCE_URL", self.source_url)
+        self.monkeypatch.setenv("DAGSTER_HOME", str(self.home / "dagster"))
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        """`flowmart ARGS` in this process: (exit code, stdout, stderr)."""
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published" / "flowmart.duckdb"
+
+    @property
+    def source_path(self) -> Path:
+        return Path(self.source_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture
+def make_flowmart(tmp_path, monkeypatch, capsys):
+    def make(source_url: str, home: Path | None = None) -> Flowmart:
+        return Flowmart(home or tmp_path / "home", source_url, monkeypatch, capsys)
+
+    return make
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
