@@ -8,10 +8,16 @@ from orchestration.defs.publish import published_flowmart
 from orchestration.defs.quality import great_expectations_suites
 
 # Everything, in one run: what `flowmart refresh` and the nightly schedule launch.
-refresh_job = dg.define_asset_job("refresh", selection=dg.AssetSelection.all())
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all(),
+    description="Extract every source change, rebuild, check, publish (flowmart refresh).",
+)
 # Everything but extraction: rebuild the marts from the warehouse's raw history.
 rebuild_job = dg.define_asset_job(
-    "rebuild", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(EXTRACT_GROUP)
+    "rebuild",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(EXTRACT_GROUP),
+    description="Rebuild, check and publish from raw history, no extraction (flowmart backfill).",
 )
 
 defs = dg.Definitions(

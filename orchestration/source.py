@@ -43,7 +43,7 @@ _ACCEPTS = {
         _is_text(t)
         or pa.types.is_binary(t)
         or pa.types.is_large_binary(t)
-        or isinstance(t, pa.ExtensionType)
+        or isinstance(t, pa.BaseExtensionType)
     ),
 }
 
