@@ -1,0 +1,130 @@
+"""End to end on a generated source: real Dagster run, marts checked against an
+independent polars implementation of METRICS.md (the hidden acceptance tests do the same)."""
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.demo import generate_demo_source, write_source
+
+END = date(2026, 3, 10)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return generate_demo_source(days=3, executions_per_day=300, seed=11, end_date=END)
+
+
+@pytest.fixture(scope="module")
+def published(frames, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    url = f"sqlite:///{root / 'source.sqlite'}"
+    write_source(frames, url)
+    with pytest.MonkeyPatch.context() as mp:
+        from orchestration.cli import main
+
+        mp.setenv("FLOWMART_HOME", str(root / "home"))
+        mp.setenv("FLOWMART_SOURCE_URL", url)
+        mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
+        assert main(["refresh"]) == 0
+    return root / "home" / "published" / "flowmart.duckdb"
+
+
+def mart(published, name: str) -> pl.DataFrame:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.sql(f"SELECT * FROM marts.{name}").pl()
+
+
+def expected_executions(frames) -> pl.DataFrame:
+    """METRICS.md's execution status, written independently of the dbt models."""
+    nodes = frames["node_instance"]
+    unhandled = (
+        nodes.filter((pl.col("status_cd") == 7) & ~pl.col("error_handled"))
+        .select("process_instance_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("unhandled"))
+    )
+    status = (
+        pl.when(pl.col("state_cd") == 1)
+        .then(pl.lit("running"))
+        .when(pl.col("state_cd") == 2)
+        .then(pl.lit("waiting"))
+        .when(pl.col("state_cd") == 3)
+        .then(pl.lit("aborted"))
+        .when(pl.col("state_cd") == 7)
+        .then(pl.lit("failed"))
+        .when(pl.col("unhandled"))
+        .then(pl.lit("failed"))
+        .otherwise(pl.lit("succeeded"))
+    )
+    terminal = pl.col("status").is_in(["succeeded", "failed"])
+    return (
+        frames["process_instance"]
+        .join(unhandled, left_on="id", right_on="process_instance_id", how="left")
+        .with_columns(pl.col("unhandled").fill_null(False))
+        .with_columns(status.alias("status"))
+        .with_columns(
+            pl.when(terminal)
+            .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)
+            .alias("duration_ms"),
+            pl.col("start_time").dt.date().alias("day"),
+        )
+        .select(
+            pl.col("id").alias("execution_id"),
+            pl.col("organization_id").alias("org_id"),
+            pl.col("process_meta_id").alias("workflow_id"),
+            "status",
+            "duration_ms",
+            "day",
+        )
+    )
+
+
+def test_every_execution_is_published_with_its_status(frames, published):
+    expected = expected_executions(frames).sort("execution_id")
+    actual = mart(published, "fct_executions").select(expected.columns).sort("execution_id")
+    assert actual.height == frames["process_instance"].height
+    assert actual.equals(expected), "fct_executions differs from METRICS.md's definition"
+    assert {"succeeded", "failed", "aborted", "waiting"} <= set(actual["status"])
+
+
+def test_workflow_runs_daily_matches_metrics_definitions(frames, published):
+    executions = expected_executions(frames)
+    count = lambda s: (pl.col("status") == s).sum()  # noqa: E731
+    expected = (
+        executions.group_by("org_id", "workflow_id", "day")
+        .agg(
+            pl.len().alias("runs"),
+            *(count(s).alias(s) for s in ("succeeded", "failed", "aborted", "running", "waiting")),
+            pl.col("duration_ms").mean().alias("avg_duration_ms"),
+            pl.col("duration_ms").sum().alias("total_duration_ms"),
+            *(
+                pl.col("duration_ms").quantile(q, interpolation="linear").alias(name)
+                for q, name in (
+                    (0.5, "p50_duration_ms"),
+                    (0.95, "p95_duration_ms"),
+                    (0.99, "p99_duration_ms"),
+                )
+            ),
+        )
+        .with_columns(
+            (pl.col("succeeded") / (pl.col("succeeded") + pl.col("failed"))).alias("success_rate"),
+            (pl.col("failed") / (pl.col("succeeded") + pl.col("failed"))).alias("failure_rate"),
+        )
+        .with_columns(pl.col("success_rate", "failure_rate").fill_nan(None))
+        .sort("org_id", "workflow_id", "day")
+    )
+    actual = mart(published, "workflow_runs_daily").sort("org_id", "workflow_id", "day")
+    assert actual.height == expected.height
+    for column in expected.columns:
+        left, right = actual[column], expected[column]
+        if left.dtype.is_float():
+            assert (
+                ((left - right).abs() <= 1e-6 * right.abs().clip(1))
+                .fill_null(left.is_null() & right.is_null())
+                .all()
+            ), column
+        else:
+            assert left.cast(right.dtype).equals(right), column
