@@ -18,7 +18,7 @@ from orchestration.source_url import mask_url
 from orchestration.warehouse import query_one
 
 EXAMPLE_QUERY = (
-    "SELECT workflow_id, sum(runs) AS runs, sum(failed) AS failed, "
+    "SELECT workflow_id, CAST(sum(runs) AS BIGINT) AS runs, CAST(sum(failed) AS BIGINT) AS failed, "
     "round(sum(failed) / nullif(sum(succeeded) + sum(failed), 0), 3) AS failure_rate "
     "FROM marts.workflow_runs_daily GROUP BY workflow_id ORDER BY failed DESC LIMIT 5"
 )
@@ -43,8 +43,14 @@ class RunOutcome:
 
 
 def _check_label(evaluation) -> str:
-    failures = evaluation.metadata.get("critical_failures")
-    detail = f": {failures.value}" if failures is not None and failures.value else ""
+    """asset:check, with the failed expectations when the check reported them."""
+    details = [
+        item
+        for key in ("critical_failures", "warnings")
+        if key in evaluation.metadata
+        for item in evaluation.metadata[key].value
+    ]
+    detail = f": {'; '.join(details)}" if details else ""
     return f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}{detail}"
 
 
