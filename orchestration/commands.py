@@ -63,9 +63,17 @@ def _root_cause(error) -> str:
     return error.message.strip()
 
 
-def run_job(job_name: str, tags: dict[str, str] | None = None) -> RunOutcome:
+def run_job(
+    job_name: str, first_day: str, last_day: str, tags: dict[str, str] | None = None
+) -> RunOutcome:
+    """Run a job in this process for the day partitions first_day..last_day (one run)."""
     from orchestration.definitions import defs
 
+    tags = {
+        **(tags or {}),
+        "dagster/asset_partition_range_start": first_day,
+        "dagster/asset_partition_range_end": last_day,
+    }
     started = time.monotonic()
     log_path = load_settings().home / "logs" / "runs.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +82,7 @@ def run_job(job_name: str, tags: dict[str, str] | None = None) -> RunOutcome:
         result = defs.resolve_job_def(job_name).execute_in_process(
             instance=dg.DagsterInstance.get(),
             raise_on_error=False,
-            tags=tags or {},
+            tags=tags,
             run_config={"loggers": {"console": {"config": {"log_level": log_level()}}}},
         )
     outcome = RunOutcome(run_id=result.run_id, published=False, seconds=0.0)
@@ -136,13 +144,28 @@ def report(command: str, settings: Settings, outcome: RunOutcome) -> int:
 
 
 def refresh(settings: Settings) -> int:
-    return report("refresh", settings, run_job("refresh", {"flowmart/command": "refresh"}))
+    """Anchored on today's partition; dbt also rebuilds every older day a change touched."""
+    from orchestration.defs.dbt import today_partition_key
+
+    today = today_partition_key()
+    outcome = run_job("refresh", today, today, {"flowmart/command": "refresh"})
+    return report("refresh", settings, outcome)
 
 
 def backfill(settings: Settings, start: date, end: date) -> int:
-    """Rebuild every mart from raw history (no extraction); marts are rebuilt whole."""
-    tags = {"flowmart/command": "backfill", "flowmart/start": str(start), "flowmart/end": str(end)}
-    return report(f"backfill {start}..{end}", settings, run_job("rebuild", tags))
+    """Rebuild the day partitions start..end from raw history (no extraction), in one run."""
+    from orchestration.partitions import partitions_start
+
+    if start < partitions_start():
+        print(
+            f"flowmart backfill: {start} is before the first partition {partitions_start()} "
+            "(set FLOWMART_PARTITIONS_START)",
+            file=sys.stderr,
+        )
+        return 2
+    tags = {"flowmart/command": "backfill"}
+    outcome = run_job("rebuild", start.isoformat(), end.isoformat(), tags)
+    return report(f"backfill {start}..{end}", settings, outcome)
 
 
 def demo(settings: Settings, days: int, executions_per_day: int, seed: int) -> int:
@@ -182,6 +205,10 @@ def status(settings: Settings) -> int:
                 "SELECT published_at, run_id, marts, rows FROM meta.publications "
                 "ORDER BY published_at DESC LIMIT 1",
             )
+            stale = con.execute(
+                "SELECT day, string_agg(reason, ', ' ORDER BY reason) FROM meta.dirty_days "
+                "GROUP BY day ORDER BY day"
+            ).fetchall()
     except duckdb.IOException:
         print("flowmart status: the working warehouse is busy (a refresh or backfill is running)")
         return 0
@@ -194,4 +221,10 @@ def status(settings: Settings) -> int:
     print(f"{'table':<24}{'watermark (committed)':<28}{'pending':<28}{'last rows':>10}")
     for table, committed, pending, rows, _ in watermarks:
         print(f"{table:<24}{committed!s:<28}{pending!s:<28}{rows:>10,}")
+    if stale:
+        print(f"stale       {len(stale)} day partitions changed since the last publication:")
+        for day, reasons in stale:
+            print(f"            {day}  ({reasons})")
+    else:
+        print("stale       none: every extracted change is published")
     return 0

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from models import LogicalType, SourceTable
+from orchestration.partitions import mark_changed_days
 from orchestration.source import SourceContractError, SourceDatabase, check_contract
 from orchestration.warehouse import META_SCHEMA, RAW_SCHEMA, query_one, run
 
@@ -79,6 +80,10 @@ def _upsert_changes(
             con,
             f"SELECT count(*) FROM changes c ANTI JOIN {target} r ON {_key_match(table, 'c', 'r')}",
         )
+        replaced = (
+            f"(SELECT r.* FROM {target} r SEMI JOIN changes c ON {_key_match(table, 'r', 'c')})"
+        )
+        mark_changed_days(con, table.name, "changes", replaced)
         run(con, f"DELETE FROM {target} r USING changes c WHERE {_key_match(table, 'r', 'c')}")
         run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
         pending = max(filter(None, (committed, max_change)), default=None)

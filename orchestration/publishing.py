@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.extraction import commit_watermarks
+from orchestration.partitions import clear_dirty_days
 from orchestration.warehouse import META_SCHEMA, query_one, run
 
 MARTS_SCHEMA = "marts"
@@ -74,10 +75,14 @@ def publish(
         run(con, "DETACH DATABASE IF EXISTS publication")
         staging.unlink(missing_ok=True)
         raise
+    # What is published is done: advance the watermarks and forget the dirty days, at once.
+    run(con, "BEGIN TRANSACTION")
     run(
         con,
         f"INSERT INTO {META_SCHEMA}.publications VALUES (?, ?, ?, ?, ?)",
         [published_at, run_id, str(published_path), len(rows), sum(rows.values())],
     )
     commit_watermarks(con)
+    clear_dirty_days(con)
+    run(con, "COMMIT")
     return Publication(published_path, published_at, rows)

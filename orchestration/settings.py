@@ -42,6 +42,11 @@ class Settings:
         return self.home / "published" / "flowmart.duckdb"
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts and partial-parse state for this home's warehouse."""
+        return self.home / "dbt_target"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.watermarks (
     last_rows      BIGINT,
     last_extracted TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.dirty_days (
+    day    DATE NOT NULL,     -- a day partition to delete and rebuild
+    reason VARCHAR NOT NULL,  -- the source table whose change touched it, or 'backfill'
+    PRIMARY KEY (day, reason)
+);
 CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
     published_at TIMESTAMP NOT NULL,
     run_id       VARCHAR,

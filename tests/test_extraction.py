@@ -8,7 +8,7 @@ from models import TABLES_BY_NAME
 from orchestration import warehouse
 from orchestration.extraction import commit_watermarks, extract_table
 from orchestration.source import SourceContractError, open_source
-from tests.sources import create_sqlite_source, execute, execution, insert_rows
+from tests.sources import create_sqlite_source, execute, execution, insert_rows, node_run
 
 PROCESS_INSTANCE = TABLES_BY_NAME["process_instance"]
 API_KEY_USAGE = TABLES_BY_NAME["api_key_usage"]
@@ -176,3 +176,74 @@ def test_extra_column_is_ignored_and_reported(tmp_path, work):
     assert "tenant_shard" not in [
         c[0] for c in work.sql("DESCRIBE raw.process_instance").fetchall()
     ]
+
+
+def dirty(con):
+    return con.sql("SELECT day::VARCHAR, reason FROM meta.dirty_days ORDER BY ALL").fetchall()
+
+
+def test_changes_mark_the_days_they_leave_and_join(tmp_path, work):
+    """A corrected start_time dirties both days; a node change dirties its execution's
+    day; a review decided weeks later dirties the day it was decided."""
+    path = tmp_path / "src.sqlite"
+    url = create_sqlite_source(
+        path,
+        {
+            "process_instance": [execution("e", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z")],
+            "node_instance": [node_run("n", "e", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z")],
+            "review_task": [review("r", "e", "n", decided_at=None, status="pending")],
+        },
+    )
+    for table in ("process_instance", "node_instance", "review_task"):
+        extract(url, TABLES_BY_NAME[table], work)
+    work.execute("DELETE FROM meta.dirty_days")
+    insert_rows(
+        path,
+        {
+            "process_instance": [
+                execution(
+                    "e",
+                    "2026-03-03T10:00:00Z",
+                    "2026-03-03T10:00:01Z",
+                    updated_at="2026-03-04T00:00:00Z",
+                )
+            ],
+            "node_instance": [
+                node_run(
+                    "n",
+                    "e",
+                    "2026-03-03T10:00:00Z",
+                    "2026-03-03T10:00:01Z",
+                    updated_at="2026-03-04T00:00:00Z",
+                )
+            ],
+            "review_task": [
+                review("r", "e", "n", decided_at="2026-03-25T09:00:00Z", status="approved")
+            ],
+        },
+    )
+    for table in ("process_instance", "node_instance", "review_task"):
+        extract(url, TABLES_BY_NAME[table], work)
+    assert dirty(work) == [
+        ("2026-03-01", "process_instance"),
+        ("2026-03-03", "node_instance"),
+        ("2026-03-03", "process_instance"),
+        ("2026-03-25", "review_task"),
+    ]
+
+
+def review(id_, execution_id, node_id, decided_at, status):
+    return {
+        "id": id_,
+        "organization_id": "o1",
+        "process_instance_id": execution_id,
+        "node_instance_id": node_id,
+        "subject_id": "s1",
+        "round": 1,
+        "reviewer_id": "u1",
+        "status": status,
+        "feedback": None,
+        "created_at": "2026-03-01T10:00:01Z",
+        "decided_at": decided_at,
+        "updated_at": decided_at or "2026-03-01T10:00:01Z",
+    }

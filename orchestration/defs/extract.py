@@ -10,6 +10,7 @@ import dagster as dg
 
 from models import SOURCE_TABLES
 from orchestration import warehouse
+from orchestration.defs.resources import WarehouseLock
 from orchestration.extraction import extract_table
 from orchestration.settings import load_settings
 from orchestration.source import open_source
@@ -35,7 +36,7 @@ def raw_asset_key(table_name: str) -> dg.AssetKey:
     ],
     can_subset=True,
 )
-def raw_tables(context: dg.AssetExecutionContext):
+def raw_tables(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock):
     settings = load_settings()
     extracted_at = datetime.now(UTC).replace(tzinfo=None)
     selected = {key.path[-1] for key in context.selected_asset_keys}

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration import warehouse
 from orchestration.defs.dbt import published_marts
+from orchestration.defs.resources import WarehouseLock
 from orchestration.publishing import MARTS_SCHEMA, publish
 from orchestration.settings import load_settings
 
@@ -17,7 +18,9 @@ MARTS = published_marts()
     kinds={"duckdb"},
     description="The analysts' file: every mart, swapped in atomically after the checks passed.",
 )
-def published_flowmart(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_flowmart(
+    context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock
+) -> dg.MaterializeResult:
     settings = load_settings()
     with warehouse.connect(settings.work_db) as con:
         publication = publish(con, MARTS, settings.published_db, context.run.run_id)

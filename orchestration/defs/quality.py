@@ -8,6 +8,7 @@ stops every downstream asset, publication included; warnings are reported only.
 import dagster as dg
 
 from orchestration import warehouse
+from orchestration.defs.resources import WarehouseLock
 from orchestration.quality import load_suite, suite_paths, validate_table
 from orchestration.settings import load_settings
 
@@ -30,7 +31,9 @@ def checked_asset_key(suite: dict) -> dg.AssetKey:
     ],
     can_subset=True,
 )
-def great_expectations_suites(context: dg.AssetCheckExecutionContext):
+def great_expectations_suites(
+    context: dg.AssetCheckExecutionContext, warehouse_lock: WarehouseLock
+):
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     with warehouse.connect(load_settings().work_db, read_only=True) as con:
         for name, suite in SUITES.items():

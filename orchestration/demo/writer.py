@@ -28,10 +28,14 @@ SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"  # ISO-8601 UTC, millisecond 
 ArrowConverter = Callable[[SourceTable, pl.DataFrame], pa.Table]
 
 
-def write_source(frames: dict[str, pl.DataFrame], url: str) -> dict[str, int]:
+def write_source(
+    frames: dict[str, pl.DataFrame], url: str, *, replace: bool = True
+) -> dict[str, int]:
     """(Re)create the tables of `frames` at `url` and load them; rows written per table.
 
-    Existing tables of those names are dropped first. `url` is `sqlite:///path` or
+    Existing tables of those names are dropped first, unless `replace` is False: then the
+    rows are appended to the existing tables (new source changes, for tests and
+    benchmarks of incremental refreshes). `url` is `sqlite:///path` or
     `postgresql://user:password@host:port/database` (see `parse_source_url`).
     """
     unknown = set(frames) - {t.name for t in SOURCE_TABLES}
@@ -43,9 +47,9 @@ def write_source(frames: dict[str, pl.DataFrame], url: str) -> dict[str, int]:
         path = Path(location.target)
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = adbc_driver_sqlite.dbapi.connect(str(path))
-        return _load(connection, "sqlite", _sqlite_arrow, tables, frames)
+        return _load(connection, "sqlite", _sqlite_arrow, tables, frames, replace)
     connection = adbc_driver_postgresql.dbapi.connect(location.target)
-    return _load(connection, "postgres", _postgres_arrow, tables, frames)
+    return _load(connection, "postgres", _postgres_arrow, tables, frames, replace)
 
 
 def _load(
@@ -54,14 +58,16 @@ def _load(
     to_arrow: ArrowConverter,
     tables: list[SourceTable],
     frames: dict[str, pl.DataFrame],
+    replace: bool,
 ) -> dict[str, int]:
-    """Drop, create and fill every table in one transaction: all or nothing."""
+    """(Re)create and fill every table in one transaction: all or nothing."""
     written = {}
     with connection, connection.cursor() as cursor:
         for table in tables:
             frame = frames[table.name]
-            cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
-            cursor.execute(table.create_table_sql(dialect))
+            if replace:
+                cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+                cursor.execute(table.create_table_sql(dialect))
             reader = _arrow_stream(table, frame, to_arrow)
             reported = cursor.adbc_ingest(table.name, reader, mode="append")
             written[table.name] = reported if reported >= 0 else frame.height

@@ -3,11 +3,14 @@
     `<trigger_type>Trigger`, with no duration. Node runs take their execution's
     workflow and day, so an execution and its nodes share one partition. -#}
 
+{{ day_partitioned() }}
+
 with
 
 executions as (
 
     select * from {{ ref('stg_process_instance') }}
+    where {{ in_dirty_partitions('day') }}
 
 ),
 

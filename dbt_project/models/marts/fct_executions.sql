@@ -1,16 +1,20 @@
 {#- One row per execution with its derived status (METRICS.md, execution status). -#}
 
+{{ day_partitioned() }}
+
 with
 
 executions as (
 
     select * from {{ ref('stg_process_instance') }}
+    where {{ in_dirty_partitions('day') }}
 
 ),
 
 node_runs as (
 
     select * from {{ ref('int_node_runs') }}
+    where {{ in_dirty_partitions('day') }}
 
 ),
 

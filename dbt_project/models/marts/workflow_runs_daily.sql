@@ -1,10 +1,13 @@
 {#- Runs of each workflow per UTC day of start_time (METRICS.md, run marts). -#}
 
+{{ day_partitioned() }}
+
 with
 
 executions as (
 
     select * from {{ ref('fct_executions') }}
+    where {{ in_dirty_partitions('day') }}
 
 ),
 
