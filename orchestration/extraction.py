@@ -59,33 +59,42 @@ def _upsert_changes(
     typed = ", ".join(typed_column_sql(c.name, c.type) for c in table.columns)
     keys = ", ".join(f'"{k}"' for k in table.primary_key)
     target = f"{RAW_SCHEMA}.{table.name}"
+    deduplicated = f"""SELECT * FROM (SELECT {typed}, CAST(? AS TIMESTAMP) AS _extracted_at
+                                      FROM source_changes)
+                       QUALIFY row_number() OVER (
+                           PARTITION BY {keys} ORDER BY "{table.change_column}" DESC) = 1"""
     run(con, "BEGIN TRANSACTION")
     try:
+        first_load = query_one(con, f"SELECT count(*) FROM (FROM {target} LIMIT 1)") == (0,)
+        # A first load inserts straight into raw history: at 10M rows, staging the
+        # changes in a table of their own costs seconds and memory for nothing to replace.
+        changes = target if first_load else "changes"
         try:
-            run(
-                con,
-                f"""CREATE OR REPLACE TEMP TABLE changes AS
-                SELECT * FROM (SELECT {typed}, CAST(? AS TIMESTAMP) AS _extracted_at
-                               FROM source_changes)
-                QUALIFY row_number() OVER (
-                    PARTITION BY {keys} ORDER BY "{table.change_column}" DESC) = 1""",
-                [extracted_at],
-            )
+            if first_load:
+                run(con, f"INSERT INTO {target} BY NAME {deduplicated}", [extracted_at])
+            else:
+                run(con, f"CREATE OR REPLACE TEMP TABLE changes AS {deduplicated}", [extracted_at])
         except duckdb.ConversionException as exc:
             raise SourceContractError(f"source table {table.name}: {exc}") from exc
         rows_read, max_change = query_one(
-            con, f'SELECT count(*), max("{table.change_column}") FROM changes'
+            con, f'SELECT count(*), max("{table.change_column}") FROM {changes}'
         )
-        (rows_inserted,) = query_one(
-            con,
-            f"SELECT count(*) FROM changes c ANTI JOIN {target} r ON {_key_match(table, 'c', 'r')}",
-        )
-        replaced = (
-            f"(SELECT r.* FROM {target} r SEMI JOIN changes c ON {_key_match(table, 'r', 'c')})"
-        )
-        mark_changed_days(con, table.name, "changes", replaced)
-        run(con, f"DELETE FROM {target} r USING changes c WHERE {_key_match(table, 'r', 'c')}")
-        run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
+        if first_load:
+            rows_inserted = rows_read
+            mark_changed_days(con, table.name, target, f"(FROM {target} LIMIT 0)")
+        else:
+            (rows_inserted,) = query_one(
+                con,
+                f"SELECT count(*) FROM changes c ANTI JOIN {target} r "
+                f"ON {_key_match(table, 'c', 'r')}",
+            )
+            replaced = (
+                f"(SELECT r.* FROM {target} r SEMI JOIN changes c ON {_key_match(table, 'r', 'c')})"
+            )
+            mark_changed_days(con, table.name, "changes", replaced)
+            run(con, f"DELETE FROM {target} r USING changes c WHERE {_key_match(table, 'r', 'c')}")
+            run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
+            run(con, "DROP TABLE changes")
         pending = max(filter(None, (committed, max_change)), default=None)
         run(
             con,
@@ -96,7 +105,6 @@ def _upsert_changes(
                     last_rows = excluded.last_rows, last_extracted = excluded.last_extracted""",
             [table.name, pending, rows_read, extracted_at],
         )
-        run(con, "DROP TABLE changes")
         run(con, "COMMIT")
     except BaseException:
         run(con, "ROLLBACK")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.partitions import DIRTY_DAYS
 from orchestration.settings import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -56,9 +57,15 @@ def load_suite(path: Path) -> dict:
 
 
 def suite_query(suite: dict) -> str:
+    """The rows a suite validates. A day-partitioned mart (`meta.partition_column`) is
+    validated on the partitions rebuilt by this run only: the others were validated when
+    they were built and have not changed, and every grain includes the day."""
     meta = suite.get("meta", {})
     derived = "".join(f", {sql} AS {name}" for name, sql in meta.get("derived_columns", {}).items())
-    return f"SELECT *{derived} FROM {meta['table']}"
+    query = f"SELECT *{derived} FROM {meta['table']}"
+    if "partition_column" in meta:
+        query += f" WHERE {meta['partition_column']} IN (SELECT day FROM {DIRTY_DAYS})"
+    return query
 
 
 @cache

@@ -16,6 +16,7 @@ import duckdb
 from models import SOURCE_TABLES, SourceTable
 
 RAW_SCHEMA = "raw"
+MEMORY_LIMIT = "3GB"
 META_SCHEMA = "meta"
 
 
@@ -70,6 +71,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         run(con, "SET TimeZone = 'UTC'")
+        # As dbt's profile: bounded memory, spilling beyond it; no order bookkeeping.
+        run(con, f"SET memory_limit = '{MEMORY_LIMIT}'")
+        run(con, "SET preserve_insertion_order = false")
         yield con
     finally:
         con.close()

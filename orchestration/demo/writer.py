@@ -71,6 +71,12 @@ def _load(
             reader = _arrow_stream(table, frame, to_arrow)
             reported = cursor.adbc_ingest(table.name, reader, mode="append")
             written[table.name] = reported if reported >= 0 else frame.height
+            # A platform that feeds an incremental pipeline indexes its change columns
+            # (flowmart's README recommends it); built after the load, which is faster.
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {table.name}_{table.change_column}_idx "
+                f"ON {table.name} ({table.change_column})"
+            )
         connection.commit()
     return written
 
