@@ -17,11 +17,30 @@ from orchestration.settings import Settings, load_settings
 from orchestration.source_url import mask_url
 from orchestration.warehouse import query_one
 
-EXAMPLE_QUERY = (
-    "SELECT workflow_id, CAST(sum(runs) AS BIGINT) AS runs, CAST(sum(failed) AS BIGINT) AS failed, "
-    "round(sum(failed) / nullif(sum(succeeded) + sum(failed), 0), 3) AS failure_rate "
-    "FROM marts.workflow_runs_daily GROUP BY workflow_id ORDER BY failed DESC LIMIT 5"
-)
+# What `flowmart demo` shows after publishing: the questions flowmart exists to answer.
+DEMO_QUERIES = {
+    "Five least reliable workflows (at least 20 finished runs)": """
+        SELECT workflow_id, CAST(sum(runs) AS BIGINT) AS runs,
+               CAST(sum(failed) AS BIGINT) AS failed,
+               round(sum(failed) / (sum(succeeded) + sum(failed)), 3) AS failure_rate
+        FROM marts.workflow_runs_daily GROUP BY workflow_id
+        HAVING sum(succeeded) + sum(failed) >= 20
+        ORDER BY failure_rate DESC, workflow_id LIMIT 5""",
+    "Worst node types": """
+        SELECT node_type, CAST(sum(node_runs) AS BIGINT) AS node_runs,
+               round(sum(failures) / nullif(sum(successes) + sum(failures), 0), 3)
+                   AS failure_rate,
+               CAST(sum(timeouts) AS BIGINT) AS timeouts,
+               CAST(sum(retries) AS BIGINT) AS retries
+        FROM marts.node_type_reliability_daily GROUP BY node_type
+        ORDER BY failure_rate DESC NULLS LAST, node_type LIMIT 5""",
+    "Top error signatures": """
+        SELECT node_type, left(error_signature, 70) AS error_signature,
+               CAST(sum(occurrences) AS BIGINT) AS occurrences,
+               CAST(sum(executions_affected) AS BIGINT) AS executions
+        FROM marts.error_signatures_daily GROUP BY ALL
+        ORDER BY occurrences DESC, error_signature LIMIT 5""",
+}
 
 
 def log_level() -> str:
@@ -183,10 +202,11 @@ def demo(settings: Settings, days: int, executions_per_day: int, seed: int) -> i
         print(f"flowmart demo: using existing {settings.demo_source_path}")
     code = refresh(settings)
     if code == 0:
-        print("\nExample query (five workflows with the most failed runs):")
-        print(f'  duckdb -readonly {settings.published_db} "{EXAMPLE_QUERY}"')
         with duckdb.connect(str(settings.published_db), read_only=True) as con:
-            print(con.sql(EXAMPLE_QUERY))
+            for title, sql in DEMO_QUERIES.items():
+                print(f"\n{title}:")
+                print(con.sql(sql))
+        print(f"Query it yourself: .venv/bin/duckdb -readonly {settings.published_db}")
     return code
 
 

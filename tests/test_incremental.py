@@ -129,8 +129,21 @@ def test_one_writer_at_a_time(two_days, monkeypatch):
 
 
 MARTS_SNAPSHOT = {
-    "fct_executions": "SELECT * FROM marts.fct_executions ORDER BY execution_id",
-    "workflow_runs_daily": "SELECT * FROM marts.workflow_runs_daily ORDER BY ALL",
+    mart: f"SELECT * FROM marts.{mart} ORDER BY ALL"
+    for mart in (
+        "fct_executions",
+        "workflow_runs_daily",
+        "workflow_runs_hourly",
+        "org_runs_daily",
+        "platform_runs_daily",
+        "run_distribution_monthly",
+        "node_reliability_daily",
+        "node_type_reliability_daily",
+        "error_signatures_daily",
+        "incidents",
+        "mttr_daily",
+        "log_volume_daily",
+    )
 }
 
 

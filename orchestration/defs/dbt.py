@@ -9,6 +9,7 @@ those touched by extracted changes plus the partitions the run was launched for 
 backfill's range, or today for a refresh). A range always runs as one run.
 """
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -44,19 +45,31 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {"FLOWMART_WORK_DB": str(settings.work_db)}
 
 
-def _project_files() -> list[Path]:
-    return [
-        p for d in ("models", "macros", "tests", "seeds") for p in (DBT_PROJECT_DIR / d).rglob("*")
+def project_fingerprint() -> str:
+    """A hash of every file dbt parses: the manifest is current when it was parsed from
+    exactly these contents (modification times race when files change during a parse)."""
+    digest = hashlib.sha256()
+    files = [
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *sorted(
+            p
+            for d in ("models", "macros", "tests", "seeds")
+            for p in (DBT_PROJECT_DIR / d).rglob("*")
+            if p.is_file()
+        ),
     ]
+    for path in files:
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
-    sources = [*_project_files(), DBT_PROJECT_DIR / "dbt_project.yml"]
-    if MANIFEST_PATH.exists():
-        built = MANIFEST_PATH.stat().st_mtime
-        if all(p.stat().st_mtime <= built for p in sources if p.is_file()):
-            return MANIFEST_PATH
+    """Parse the dbt project unless its manifest was parsed from the current files."""
+    fingerprint = project_fingerprint()
+    parsed_from = MANIFEST_PATH.with_name("manifest.fingerprint")
+    if MANIFEST_PATH.exists() and parsed_from.exists() and parsed_from.read_text() == fingerprint:
+        return MANIFEST_PATH
     env = {**os.environ, **dbt_environment(load_settings())}
     subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
@@ -64,6 +77,7 @@ def ensure_manifest() -> Path:
         env=env,
         check=True,
     )
+    parsed_from.write_text(fingerprint)
     return MANIFEST_PATH
 
 

@@ -1,0 +1,28 @@
+{#- Reliability of each node type across all organizations per UTC day of the
+    execution's start (METRICS.md), from the trigger-normalized node runs themselves:
+    the p95 is never derived from node_reliability_daily rows. -#}
+
+{{ day_partitioned() }}
+
+with
+
+node_runs as (
+
+    select * from {{ ref('int_node_runs') }}
+    where {{ in_dirty_partitions('day') }}
+
+),
+
+final as (
+
+    select
+        node_type,
+        day,
+        {{ node_run_metrics() }}
+
+    from node_runs
+    group by node_type, day
+
+)
+
+select * from final

@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'organization') }}
+
+),
+
+renamed as (
+
+    select
+        id as org_id,
+        name as org_name,
+        tier,
+        billing_owner_id,
+        agency_id,
+        timezone,
+        created_at,
+        updated_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,359 @@
+"""Run, node, log and local-time marts end to end: a generated source, a real
+`flowmart refresh`, and every row and column compared with an independent polars
+implementation of METRICS.md (floats with relative tolerance 1e-6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.demo import generate_demo_source, write_source
+
+END = date(2026, 3, 10)
+STATUSES = ("succeeded", "failed", "aborted", "running", "waiting")
+PERCENTILES = ((0.5, "p50_duration_ms"), (0.95, "p95_duration_ms"), (0.99, "p99_duration_ms"))
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return generate_demo_source(days=3, executions_per_day=300, seed=23, end_date=END)
+
+
+def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Source changes after a first refresh: an execution whose start_time is corrected
+    into the previous month, a waiting execution that completes, an organization that
+    changes its time zone (marks no day), and a late ERROR log line."""
+    executions, logs = frames["process_instance"], frames["execution_log"]
+    late = max(executions["updated_at"].max(), logs["created_at"].max()) + timedelta(hours=1)
+    moved = executions.filter(
+        (pl.col("state_cd") == 4) & (pl.col("start_time").dt.date() == date(2026, 3, 8))
+    )["id"].min()
+    waiting = executions.filter(pl.col("state_cd") == 2)["id"].min()
+    assert moved is not None and waiting is not None
+    is_moved, is_waiting = pl.col("id") == moved, pl.col("id") == waiting
+    executions = executions.with_columns(
+        pl.when(is_moved)
+        .then(pl.col("start_time") - timedelta(days=10))
+        .otherwise(pl.col("start_time"))
+        .alias("start_time"),
+        pl.when(is_moved)
+        .then(pl.col("end_time") - timedelta(days=10))
+        .when(is_waiting)
+        .then(pl.col("start_time") + timedelta(seconds=5))
+        .otherwise(pl.col("end_time"))
+        .alias("end_time"),
+        pl.when(is_waiting).then(4).otherwise(pl.col("state_cd")).cast(pl.Int16).alias("state_cd"),
+        pl.when(is_moved | is_waiting)
+        .then(late)
+        .otherwise(pl.col("updated_at"))
+        .alias("updated_at"),
+    )
+    organizations = frames["organization"]
+    org = organizations["id"].min()
+    organizations = organizations.with_columns(
+        pl.when(pl.col("id") == org)
+        .then(pl.lit("Asia/Kolkata"))
+        .otherwise(pl.col("timezone"))
+        .alias("timezone"),
+        pl.when(pl.col("id") == org).then(late).otherwise(pl.col("updated_at")).alias("updated_at"),
+    )
+    line = logs.head(1).with_columns(
+        pl.lit(logs["id"].max() + 1, dtype=logs["id"].dtype).alias("id"),
+        pl.lit(moved).alias("process_instance_id"),
+        pl.lit(executions.filter(is_moved)["organization_id"][0]).alias("organization_id"),
+        pl.lit(None, dtype=pl.String).alias("node_id"),
+        pl.lit("ERROR").alias("level"),
+        pl.lit("late line").alias("message"),
+        pl.lit(late).alias("created_at"),
+    )
+    return {
+        **frames,
+        "process_instance": executions,
+        "organization": organizations,
+        "execution_log": pl.concat([logs, line]),
+    }
+
+
+@pytest.fixture(scope="module", params=["first_refresh", "after_late_changes"])
+def built(request, generated, tmp_path_factory):
+    """(source frames, published file): one refresh of the generated source, or a
+    second, incremental refresh after `late_changes`."""
+    from orchestration.cli import main
+
+    root = tmp_path_factory.mktemp(request.param)
+    url = f"sqlite:///{root / 'source.sqlite'}"
+    write_source(generated, url)
+    frames = generated
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLOWMART_HOME", str(root / "home"))
+        mp.setenv("FLOWMART_SOURCE_URL", url)
+        mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
+        assert main(["refresh"]) == 0
+        if request.param == "after_late_changes":
+            frames = late_changes(generated)
+            changed = ("process_instance", "organization", "execution_log")
+            write_source({name: frames[name] for name in changed}, url)
+            assert main(["refresh"]) == 0
+    return frames, root / "home" / "published" / "flowmart.duckdb"
+
+
+@pytest.fixture
+def frames(built):
+    return built[0]
+
+
+@pytest.fixture
+def published(built):
+    return built[1]
+
+
+def mart(published, name: str) -> pl.DataFrame:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.sql(f"SELECT * FROM marts.{name}").pl()
+
+
+def assert_same(actual: pl.DataFrame, expected: pl.DataFrame, keys: list[str]) -> None:
+    """Every row and column equal; floats within a relative 1e-6, NULL only where NULL."""
+    assert set(actual.columns) == set(expected.columns)
+    actual, expected = actual.sort(keys), expected.sort(keys)
+    assert actual.height == expected.height
+    for column in expected.columns:
+        left, right = actual[column], expected[column]
+        if right.dtype.is_float() or left.dtype.is_float():
+            left, right = left.cast(pl.Float64), right.cast(pl.Float64)
+            close = (left - right).abs() <= 1e-6 * right.abs().clip(1)
+            assert close.fill_null(left.is_null() & right.is_null()).all(), column
+        else:
+            assert left.cast(right.dtype).equals(right), column
+
+
+def utc_naive(column: str) -> pl.Expr:
+    """A UTC timestamp as the warehouse stores it (TIMESTAMP without time zone)."""
+    return pl.col(column).dt.replace_time_zone(None)
+
+
+def executions(frames) -> pl.DataFrame:
+    """fct_executions per METRICS.md's status table, written independently of dbt."""
+    nodes = frames["node_instance"]
+    unhandled = (
+        nodes.filter((pl.col("status_cd") == 7) & ~pl.col("error_handled"))
+        .select(pl.col("process_instance_id").alias("id"))
+        .unique()
+        .with_columns(pl.lit(True).alias("unhandled"))
+    )
+    status = (
+        pl.when(pl.col("state_cd") == 1)
+        .then(pl.lit("running"))
+        .when(pl.col("state_cd") == 2)
+        .then(pl.lit("waiting"))
+        .when(pl.col("state_cd") == 3)
+        .then(pl.lit("aborted"))
+        .when((pl.col("state_cd") == 7) | pl.col("unhandled"))
+        .then(pl.lit("failed"))
+        .otherwise(pl.lit("succeeded"))
+    )
+    return (
+        frames["process_instance"]
+        .join(unhandled, on="id", how="left")
+        .with_columns(pl.col("unhandled").fill_null(False))
+        .with_columns(status.alias("status"))
+        .with_columns(
+            pl.when(pl.col("status").is_in(["succeeded", "failed"]))
+            .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)
+            .alias("duration_ms"),
+        )
+        .select(
+            pl.col("id").alias("execution_id"),
+            pl.col("organization_id").alias("org_id"),
+            pl.col("process_meta_id").alias("workflow_id"),
+            "start_time",
+            "status",
+            "duration_ms",
+            pl.col("start_time").dt.date().alias("day"),
+        )
+    )
+
+
+def run_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    count = lambda s: (pl.col("status") == s).sum()  # noqa: E731
+    terminal = pl.col("succeeded") + pl.col("failed")
+    return (
+        rows.group_by(keys)
+        .agg(
+            pl.len().alias("runs"),
+            *(count(s).alias(s) for s in STATUSES),
+            pl.col("duration_ms").mean().alias("avg_duration_ms"),
+            pl.col("duration_ms").sum().alias("total_duration_ms"),
+            *(
+                pl.col("duration_ms").quantile(q, interpolation="linear").alias(name)
+                for q, name in PERCENTILES
+            ),
+        )
+        .with_columns(
+            pl.when(terminal > 0).then(pl.col("succeeded") / terminal).alias("success_rate"),
+            pl.when(terminal > 0).then(pl.col("failed") / terminal).alias("failure_rate"),
+        )
+    )
+
+
+def test_workflow_runs_hourly(frames, published):
+    rows = executions(frames).with_columns(utc_naive("start_time").dt.truncate("1h").alias("hour"))
+    expected = run_metrics(rows, ["org_id", "workflow_id", "hour", "day"])
+    actual = mart(published, "workflow_runs_hourly")
+    assert_same(actual, expected, ["org_id", "workflow_id", "hour"])
+    assert (actual["hour"].dt.date() == actual["day"]).all()
+
+
+def test_org_runs_daily(frames, published):
+    expected = run_metrics(executions(frames), ["org_id", "day"])
+    assert_same(mart(published, "org_runs_daily"), expected, ["org_id", "day"])
+
+
+def test_platform_runs_daily(frames, published):
+    expected = run_metrics(executions(frames), ["day"])
+    actual = mart(published, "platform_runs_daily")
+    assert_same(actual, expected, ["day"])
+    assert actual["runs"].sum() == frames["process_instance"].height
+
+
+def node_runs(frames) -> pl.DataFrame:
+    """Node runs with their execution's org, workflow and day, trigger-normalized."""
+    execs = frames["process_instance"].select(
+        pl.col("id").alias("process_instance_id"),
+        pl.col("organization_id").alias("org_id"),
+        pl.col("process_meta_id").alias("workflow_id"),
+        "trigger_type",
+        pl.col("start_time").dt.date().alias("day"),
+    )
+    recorded = frames["node_instance"].join(execs, on="process_instance_id", how="inner")
+    has_trigger = recorded.filter(pl.col("node_type").str.ends_with("Trigger")).select(
+        "process_instance_id"
+    )
+    synthetic = execs.join(has_trigger.unique(), on="process_instance_id", how="anti").select(
+        "process_instance_id",
+        "org_id",
+        "workflow_id",
+        "day",
+        pl.lit("__trigger__").alias("node_id"),
+        (pl.col("trigger_type") + "Trigger").alias("node_type"),
+        pl.lit(8, dtype=pl.Int16).alias("status_cd"),
+        pl.lit(1, dtype=pl.Int32).alias("attempts"),
+        pl.lit(None, dtype=pl.String).alias("error_details"),
+        pl.lit(None, dtype=pl.Float64).alias("duration_ms"),
+    )
+    recorded = recorded.select(
+        "process_instance_id",
+        "org_id",
+        "workflow_id",
+        "day",
+        "node_id",
+        "node_type",
+        "status_cd",
+        "attempts",
+        "error_details",
+        pl.when(pl.col("end_time").is_not_null())
+        .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)
+        .alias("duration_ms"),
+    )
+    return pl.concat([recorded, synthetic])
+
+
+def node_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    count = lambda code: (pl.col("status_cd") == code).sum()  # noqa: E731
+    decided = pl.col("successes") + pl.col("failures")
+    return (
+        rows.group_by(keys)
+        .agg(
+            pl.col("attempts").cast(pl.Int64).sum().alias("attempts"),
+            pl.len().alias("node_runs"),
+            count(8).alias("successes"),
+            count(7).alias("failures"),
+            count(6).alias("cancelled"),
+            count(5).alias("in_progress"),
+            (pl.col("error_details") == "TIMEOUT").fill_null(False).sum().alias("timeouts"),
+            (pl.col("attempts").cast(pl.Int64) - 1).sum().alias("retries"),
+            pl.col("duration_ms").mean().alias("avg_duration_ms"),
+            pl.col("duration_ms").quantile(0.95, interpolation="linear").alias("p95_duration_ms"),
+        )
+        .with_columns(pl.when(decided > 0).then(pl.col("failures") / decided).alias("failure_rate"))
+    )
+
+
+def test_node_reliability_daily(frames, published):
+    keys = ["org_id", "workflow_id", "node_id", "node_type", "day"]
+    rows = node_runs(frames)
+    expected = node_metrics(rows, keys)
+    actual = mart(published, "node_reliability_daily")
+    assert_same(actual, expected, keys)
+    assert actual["node_runs"].sum() == rows.height
+    assert (actual["timeouts"] > 0).any() and (actual["node_id"] == "__trigger__").any()
+
+
+def test_node_type_reliability_daily(frames, published):
+    expected = node_metrics(node_runs(frames), ["node_type", "day"])
+    assert_same(mart(published, "node_type_reliability_daily"), expected, ["node_type", "day"])
+
+
+def test_log_volume_daily(frames, published):
+    execs = frames["process_instance"].select(
+        pl.col("id").alias("process_instance_id"),
+        pl.col("organization_id").alias("org_id"),
+        pl.col("process_meta_id").alias("workflow_id"),
+    )
+    level = lambda name: (pl.col("level") == name).sum()  # noqa: E731
+    expected = (
+        frames["execution_log"]
+        .join(execs, on="process_instance_id", how="inner")
+        .group_by("org_id", "workflow_id", pl.col("created_at").dt.date().alias("day"))
+        .agg(
+            pl.len().alias("log_lines"),
+            level("ERROR").alias("error_lines"),
+            level("WARN").alias("warn_lines"),
+        )
+    )
+    actual = mart(published, "log_volume_daily")
+    assert_same(actual, expected, ["org_id", "workflow_id", "day"])
+    assert actual["error_lines"].sum() > 0 and actual["warn_lines"].sum() > 0
+
+
+def test_run_distribution_monthly(frames, published):
+    zones = frames["organization"].select(pl.col("id").alias("organization_id"), pl.col("timezone"))
+    starts = frames["process_instance"].join(zones, on="organization_id", how="left")
+    assert starts["timezone"].null_count() == 0
+    local = pl.concat(
+        [
+            group.with_columns(
+                pl.col("start_time")
+                .dt.convert_time_zone(tz)
+                .dt.replace_time_zone(None)
+                .alias("local")
+            ).select("organization_id", "process_meta_id", "start_time", "timezone", "local")
+            for (tz,), group in starts.group_by("timezone")
+        ]
+    )
+    expected = local.group_by(
+        pl.col("organization_id").alias("org_id"),
+        pl.col("process_meta_id").alias("workflow_id"),
+        pl.col("start_time").dt.truncate("1mo").dt.date().alias("month"),
+        (pl.col("local").dt.weekday() - 1).alias("local_day_of_week"),
+        pl.col("local").dt.hour().alias("local_hour"),
+        "timezone",
+    ).agg(pl.len().alias("runs"))
+    keys = ["org_id", "workflow_id", "month", "local_day_of_week", "local_hour"]
+    actual = mart(published, "run_distribution_monthly")
+    assert_same(actual, expected, keys)
+    assert actual["runs"].sum() == frames["process_instance"].height
+    # the generated organizations span time zones on both sides of UTC
+    assert actual["timezone"].n_unique() > 3
+
+
+def test_late_changes_reach_the_incremental_marts(published, request):
+    if request.node.callspec.params["built"] != "after_late_changes":
+        pytest.skip("only after the second, incremental refresh")
+    distribution = mart(published, "run_distribution_monthly")
+    assert (distribution["month"] == date(2026, 2, 1)).any(), "corrected start_time: new month"
+    assert (distribution["timezone"] == "Asia/Kolkata").any(), "time-zone change rebuilt"
+    assert (mart(published, "platform_runs_daily")["day"] == date(2026, 2, 26)).any()
