@@ -10,7 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source, write_source
+from orchestration.demo import generate_demo_source
+from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
 from tests.sources import create_sqlite_source, insert_rows, node_run
 from tests.sources import execution as execution_row
 from tests.test_pipeline import expected_executions
@@ -25,42 +26,8 @@ def frames():
 
 @pytest.fixture(scope="module")
 def published(frames, tmp_path_factory):
-    root = tmp_path_factory.mktemp("error_marts")
-    url = f"sqlite:///{root / 'source.sqlite'}"
-    write_source(frames, url)
-    with pytest.MonkeyPatch.context() as mp:
-        from orchestration.cli import main
-
-        mp.setenv("FLOWMART_HOME", str(root / "home"))
-        mp.setenv("FLOWMART_SOURCE_URL", url)
-        mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
-        assert main(["refresh"]) == 0
-    return root / "home" / "published" / "flowmart.duckdb"
-
-
-def mart(published, name: str) -> pl.DataFrame:
-    with duckdb.connect(str(published), read_only=True) as con:
-        return con.sql(f"SELECT * FROM marts.{name}").pl()
-
-
-def naive(column: str) -> pl.Expr:
-    """Source times are UTC-aware in the frames, naive UTC in the marts."""
-    return pl.col(column).dt.replace_time_zone(None)
-
-
-def assert_frames_match(actual: pl.DataFrame, expected: pl.DataFrame, key: list[str]) -> None:
-    """Every row and every column of `expected`; floats with relative tolerance 1e-6."""
-    assert set(expected.columns) <= set(actual.columns)
-    actual = actual.select(expected.columns).sort(key, nulls_last=True)
-    expected = expected.sort(key, nulls_last=True)
-    assert actual.height == expected.height
-    for column in expected.columns:
-        left, right = actual[column], expected[column]
-        if right.dtype.is_float():
-            close = (left - right).abs() <= 1e-6 * right.abs().clip(1)
-            assert close.fill_null(left.is_null() & right.is_null()).all(), column
-        else:
-            assert left.cast(right.dtype).equals(right), column
+    with flowmart_home(tmp_path_factory.mktemp("error_marts"), frames) as refresh:
+        return refresh()
 
 
 # -- error signatures -------------------------------------------------------------------
@@ -101,7 +68,7 @@ def expected_error_signatures(frames) -> pl.DataFrame:
             pl.col("error_details")
             .map_elements(signature, return_dtype=pl.String, skip_nulls=False)
             .alias("error_signature"),
-            naive("start_time").alias("seen_at"),
+            utc_naive("start_time").alias("seen_at"),
         )
         .sort("seen_at", "id")
     )
@@ -119,10 +86,11 @@ def expected_error_signatures(frames) -> pl.DataFrame:
 def test_error_signatures_daily_matches_metrics_definitions(frames, published):
     expected = expected_error_signatures(frames)
     assert expected.height > 10
-    assert_frames_match(
-        mart(published, "error_signatures_daily"),
+    assert_same(
+        read_mart(published, "error_signatures_daily"),
         expected,
         ["org_id", "workflow_id", "node_type", "error_signature", "day"],
+        all_columns=False,
     )
 
 
@@ -133,8 +101,8 @@ def terminal_sequence(frames) -> pl.DataFrame:
     """Each workflow's succeeded and failed executions, in METRICS.md's order."""
     times = frames["process_instance"].select(
         pl.col("id").alias("execution_id"),
-        naive("start_time").alias("start_time"),
-        naive("end_time").alias("end_time"),
+        utc_naive("start_time").alias("start_time"),
+        utc_naive("end_time").alias("end_time"),
     )
     return (
         expected_executions(frames)
@@ -218,13 +186,18 @@ def expected_mttr_daily(frames) -> pl.DataFrame:
 def test_incidents_match_metrics_definitions(frames, published):
     expected = expected_incidents(frames)
     assert expected["resolved_at"].null_count() > 0 and expected["failed_runs"].max() > 1
-    assert_frames_match(mart(published, "incidents"), expected, ["incident_id"])
+    assert_same(read_mart(published, "incidents"), expected, ["incident_id"], all_columns=False)
 
 
 def test_mttr_daily_matches_metrics_definitions(frames, published):
     expected = expected_mttr_daily(frames)
     assert expected["incidents_resolved"].sum() > 0
-    assert_frames_match(mart(published, "mttr_daily"), expected, ["org_id", "workflow_id", "day"])
+    assert_same(
+        read_mart(published, "mttr_daily"),
+        expected,
+        ["org_id", "workflow_id", "day"],
+        all_columns=False,
+    )
 
 
 # -- an incident across two refreshes ---------------------------------------------------

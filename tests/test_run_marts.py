@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import duckdb
 import polars as pl
 import pytest
 
 from orchestration.demo import generate_demo_source, write_source
+from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
 
 END = date(2026, 3, 10)
 STATUSES = ("succeeded", "failed", "aborted", "running", "waiting")
@@ -81,23 +81,16 @@ def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def built(request, generated, tmp_path_factory):
     """(source frames, published file): one refresh of the generated source, or a
     second, incremental refresh after `late_changes`."""
-    from orchestration.cli import main
-
-    root = tmp_path_factory.mktemp(request.param)
-    url = f"sqlite:///{root / 'source.sqlite'}"
-    write_source(generated, url)
     frames = generated
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FLOWMART_HOME", str(root / "home"))
-        mp.setenv("FLOWMART_SOURCE_URL", url)
-        mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
-        assert main(["refresh"]) == 0
+    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
+        published = refresh()
         if request.param == "after_late_changes":
             frames = late_changes(generated)
             changed = ("process_instance", "organization", "execution_log")
+            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
             write_source({name: frames[name] for name in changed}, url)
-            assert main(["refresh"]) == 0
-    return frames, root / "home" / "published" / "flowmart.duckdb"
+            published = refresh()
+    return frames, published
 
 
 @pytest.fixture
@@ -108,31 +101,6 @@ def frames(built):
 @pytest.fixture
 def published(built):
     return built[1]
-
-
-def mart(published, name: str) -> pl.DataFrame:
-    with duckdb.connect(str(published), read_only=True) as con:
-        return con.sql(f"SELECT * FROM marts.{name}").pl()
-
-
-def assert_same(actual: pl.DataFrame, expected: pl.DataFrame, keys: list[str]) -> None:
-    """Every row and column equal; floats within a relative 1e-6, NULL only where NULL."""
-    assert set(actual.columns) == set(expected.columns)
-    actual, expected = actual.sort(keys), expected.sort(keys)
-    assert actual.height == expected.height
-    for column in expected.columns:
-        left, right = actual[column], expected[column]
-        if right.dtype.is_float() or left.dtype.is_float():
-            left, right = left.cast(pl.Float64), right.cast(pl.Float64)
-            close = (left - right).abs() <= 1e-6 * right.abs().clip(1)
-            assert close.fill_null(left.is_null() & right.is_null()).all(), column
-        else:
-            assert left.cast(right.dtype).equals(right), column
-
-
-def utc_naive(column: str) -> pl.Expr:
-    """A UTC timestamp as the warehouse stores it (TIMESTAMP without time zone)."""
-    return pl.col(column).dt.replace_time_zone(None)
 
 
 def executions(frames) -> pl.DataFrame:
@@ -202,19 +170,19 @@ def run_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 def test_workflow_runs_hourly(frames, published):
     rows = executions(frames).with_columns(utc_naive("start_time").dt.truncate("1h").alias("hour"))
     expected = run_metrics(rows, ["org_id", "workflow_id", "hour", "day"])
-    actual = mart(published, "workflow_runs_hourly")
+    actual = read_mart(published, "workflow_runs_hourly")
     assert_same(actual, expected, ["org_id", "workflow_id", "hour"])
     assert (actual["hour"].dt.date() == actual["day"]).all()
 
 
 def test_org_runs_daily(frames, published):
     expected = run_metrics(executions(frames), ["org_id", "day"])
-    assert_same(mart(published, "org_runs_daily"), expected, ["org_id", "day"])
+    assert_same(read_mart(published, "org_runs_daily"), expected, ["org_id", "day"])
 
 
 def test_platform_runs_daily(frames, published):
     expected = run_metrics(executions(frames), ["day"])
-    actual = mart(published, "platform_runs_daily")
+    actual = read_mart(published, "platform_runs_daily")
     assert_same(actual, expected, ["day"])
     assert actual["runs"].sum() == frames["process_instance"].height
 
@@ -286,7 +254,7 @@ def test_node_reliability_daily(frames, published):
     keys = ["org_id", "workflow_id", "node_id", "node_type", "day"]
     rows = node_runs(frames)
     expected = node_metrics(rows, keys)
-    actual = mart(published, "node_reliability_daily")
+    actual = read_mart(published, "node_reliability_daily")
     assert_same(actual, expected, keys)
     assert actual["node_runs"].sum() == rows.height
     assert (actual["timeouts"] > 0).any() and (actual["node_id"] == "__trigger__").any()
@@ -294,7 +262,7 @@ def test_node_reliability_daily(frames, published):
 
 def test_node_type_reliability_daily(frames, published):
     expected = node_metrics(node_runs(frames), ["node_type", "day"])
-    assert_same(mart(published, "node_type_reliability_daily"), expected, ["node_type", "day"])
+    assert_same(read_mart(published, "node_type_reliability_daily"), expected, ["node_type", "day"])
 
 
 def test_log_volume_daily(frames, published):
@@ -314,7 +282,7 @@ def test_log_volume_daily(frames, published):
             level("WARN").alias("warn_lines"),
         )
     )
-    actual = mart(published, "log_volume_daily")
+    actual = read_mart(published, "log_volume_daily")
     assert_same(actual, expected, ["org_id", "workflow_id", "day"])
     assert actual["error_lines"].sum() > 0 and actual["warn_lines"].sum() > 0
 
@@ -343,7 +311,7 @@ def test_run_distribution_monthly(frames, published):
         "timezone",
     ).agg(pl.len().alias("runs"))
     keys = ["org_id", "workflow_id", "month", "local_day_of_week", "local_hour"]
-    actual = mart(published, "run_distribution_monthly")
+    actual = read_mart(published, "run_distribution_monthly")
     assert_same(actual, expected, keys)
     assert actual["runs"].sum() == frames["process_instance"].height
     # the generated organizations span time zones on both sides of UTC
@@ -353,7 +321,7 @@ def test_run_distribution_monthly(frames, published):
 def test_late_changes_reach_the_incremental_marts(published, request):
     if request.node.callspec.params["built"] != "after_late_changes":
         pytest.skip("only after the second, incremental refresh")
-    distribution = mart(published, "run_distribution_monthly")
+    distribution = read_mart(published, "run_distribution_monthly")
     assert (distribution["month"] == date(2026, 2, 1)).any(), "corrected start_time: new month"
     assert (distribution["timezone"] == "Asia/Kolkata").any(), "time-zone change rebuilt"
-    assert (mart(published, "platform_runs_daily")["day"] == date(2026, 2, 26)).any()
+    assert (read_mart(published, "platform_runs_daily")["day"] == date(2026, 2, 26)).any()

@@ -1,0 +1,65 @@
+"""Shared machinery of the oracle tests: build a generated source with the real CLI, read
+the published marts, and compare them with independent polars implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.demo import write_source
+
+
+@contextmanager
+def flowmart_home(root: Path, frames: dict[str, pl.DataFrame]) -> Iterator[Callable[[], Path]]:
+    """Write `frames` as a SQLite source under `root`; yield a function that runs
+    `flowmart refresh` there (in this process) and returns the published file."""
+    from orchestration.cli import main
+
+    url = f"sqlite:///{root / 'source.sqlite'}"
+    write_source(frames, url)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLOWMART_HOME", str(root / "home"))
+        mp.setenv("FLOWMART_SOURCE_URL", url)
+        mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
+
+        def refresh() -> Path:
+            assert main(["refresh"]) == 0
+            return root / "home" / "published" / "flowmart.duckdb"
+
+        yield refresh
+
+
+def read_mart(published: Path, name: str) -> pl.DataFrame:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.sql(f"SELECT * FROM marts.{name}").pl()
+
+
+def utc_naive(column: str) -> pl.Expr:
+    """Source times are UTC-aware in the frames, naive UTC (TIMESTAMP) in the marts."""
+    return pl.col(column).dt.replace_time_zone(None)
+
+
+def assert_same(
+    actual: pl.DataFrame, expected: pl.DataFrame, keys: list[str], all_columns: bool = True
+) -> None:
+    """Every row and every column of `expected` (and no other column when all_columns);
+    floats within a relative 1e-6, NULL only where NULL."""
+    if all_columns:
+        assert set(actual.columns) == set(expected.columns)
+    assert set(expected.columns) <= set(actual.columns)
+    actual = actual.select(expected.columns).sort(keys, nulls_last=True)
+    expected = expected.sort(keys, nulls_last=True)
+    assert actual.height == expected.height
+    for column in expected.columns:
+        left, right = actual[column], expected[column]
+        if right.dtype.is_float() or left.dtype.is_float():
+            left, right = left.cast(pl.Float64), right.cast(pl.Float64)
+            close = (left - right).abs() <= 1e-6 * right.abs().clip(1)
+            assert close.fill_null(left.is_null() & right.is_null()).all(), column
+        else:
+            assert left.cast(right.dtype).equals(right), column
