@@ -1,0 +1,189 @@
+"""Review marts end to end: a generated source, a real `flowmart refresh`, and every row
+and column of review_daily and feedback_keywords_monthly compared with an independent
+polars implementation of METRICS.md (floats with relative tolerance 1e-6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from orchestration.demo import generate_demo_source, write_source
+from tests.oracle import assert_same, flowmart_home, read_mart
+
+END = date(2026, 3, 10)
+DECIDED = ("approved", "revision_requested", "rejected")
+STOP_WORDS = (
+    Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "english_stop_words.csv"
+)
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return generate_demo_source(days=3, executions_per_day=300, seed=37, end_date=END)
+
+
+def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Review changes after a first refresh: a pending task decided late as
+    revision_requested with new feedback, a decided task whose decided_at is corrected
+    into the previous month (it leaves its day and month), and an approved round-1 task
+    corrected to rejected."""
+    reviews = frames["review_task"]
+    late = reviews["updated_at"].max() + timedelta(hours=1)
+    pending = reviews.filter(pl.col("status") == "pending")["id"].min()
+    moved = reviews.filter(
+        (pl.col("status") == "revision_requested") & (pl.col("decided_at").dt.date() == END)
+    )["id"].min()
+    flipped = reviews.filter(
+        (pl.col("status") == "approved") & (pl.col("round") == 1) & (pl.col("id") != moved)
+    )["id"].min()
+    assert pending is not None and moved is not None and flipped is not None
+    is_pending, is_moved = pl.col("id") == pending, pl.col("id") == moved
+    is_flipped = pl.col("id") == flipped
+    reviews = reviews.with_columns(
+        pl.when(is_pending)
+        .then(pl.lit("revision_requested"))
+        .when(is_flipped)
+        .then(pl.lit("rejected"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(is_pending)
+        .then(pl.lit("Late: the Tone tone is wrong, café 42 x2y"))
+        .when(is_flipped)
+        .then(pl.lit("Rejected after audit; wrong pricing."))
+        .otherwise(pl.col("feedback"))
+        .alias("feedback"),
+        pl.when(is_pending)
+        .then(late)
+        .when(is_moved)
+        .then(pl.col("created_at") - timedelta(days=12))
+        .otherwise(pl.col("decided_at"))
+        .alias("decided_at"),
+        pl.when(is_moved)
+        .then(pl.col("created_at") - timedelta(days=12, hours=1))
+        .otherwise(pl.col("created_at"))
+        .alias("created_at"),
+        pl.when(is_pending | is_moved | is_flipped)
+        .then(late)
+        .otherwise(pl.col("updated_at"))
+        .alias("updated_at"),
+    )
+    return {**frames, "review_task": reviews}
+
+
+@pytest.fixture(scope="module", params=["first_refresh", "after_late_changes"])
+def built(request, generated, tmp_path_factory):
+    """(source frames, published file): one refresh of the generated source, or a
+    second, incremental refresh after `late_changes`."""
+    frames = generated
+    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
+        published = refresh()
+        if request.param == "after_late_changes":
+            frames = late_changes(generated)
+            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
+            write_source({"review_task": frames["review_task"]}, url)
+            published = refresh()
+    return frames, published
+
+
+def decided_reviews(frames) -> pl.DataFrame:
+    """Decided tasks with their execution's organization and workflow (reviews of
+    unknown executions left out), the UTC day of decided_at and the turnaround."""
+    executions = frames["process_instance"].select(
+        pl.col("id").alias("process_instance_id"),
+        pl.col("organization_id").alias("org_id"),
+        pl.col("process_meta_id").alias("workflow_id"),
+    )
+    return (
+        frames["review_task"]
+        .filter(pl.col("status").is_in(DECIDED) & pl.col("decided_at").is_not_null())
+        .join(executions, on="process_instance_id", how="inner")
+        .with_columns(
+            pl.col("decided_at").dt.convert_time_zone("UTC").dt.date().alias("day"),
+            ((pl.col("decided_at") - pl.col("created_at")).dt.total_microseconds() / 1e6).alias(
+                "turnaround_s"
+            ),
+        )
+    )
+
+
+def expected_review_daily(frames) -> pl.DataFrame:
+    first = (pl.col("round") == 1) & pl.col("subject_id").is_not_null()
+    first_approved = first & (pl.col("status") == "approved")
+    return (
+        decided_reviews(frames)
+        .group_by("org_id", "workflow_id", "day")
+        .agg(
+            pl.len().alias("decided"),
+            (pl.col("status") == "approved").sum().alias("approved"),
+            (pl.col("status") == "revision_requested").sum().alias("revision_requested"),
+            (pl.col("status") == "rejected").sum().alias("rejected"),
+            pl.col("subject_id").filter(first).n_unique().alias("first_pass_subjects"),
+            pl.col("subject_id").filter(first_approved).n_unique().alias("first_pass_approved"),
+            pl.col("turnaround_s").mean().alias("avg_turnaround_s"),
+            pl.col("turnaround_s").quantile(0.5, "linear").alias("p50_turnaround_s"),
+            pl.col("turnaround_s").quantile(0.9, "linear").alias("p90_turnaround_s"),
+        )
+        .with_columns(
+            pl.when(pl.col("first_pass_subjects") > 0)
+            .then(pl.col("first_pass_approved") / pl.col("first_pass_subjects"))
+            .alias("first_pass_approval_rate")
+        )
+    )
+
+
+def expected_feedback_keywords(frames) -> pl.DataFrame:
+    stop_words = pl.read_csv(STOP_WORDS, schema={"word": pl.String})["word"]
+    tokens = (
+        decided_reviews(frames)
+        .filter(pl.col("status").is_in(("revision_requested", "rejected")))
+        .select(
+            "id",
+            "org_id",
+            "workflow_id",
+            pl.col("day").dt.truncate("1mo").alias("month"),
+            pl.col("feedback")
+            .str.to_lowercase()
+            .str.extract_all(r"[\p{L}\p{Nd}]+")
+            .alias("keyword"),
+        )
+        .explode("keyword")
+        .filter(
+            (pl.col("keyword").str.len_chars() >= 3)
+            & ~pl.col("keyword").str.contains(r"^\p{Nd}+$")
+            & ~pl.col("keyword").is_in(stop_words.implode())
+        )
+    )
+    return (
+        tokens.group_by("org_id", "workflow_id", "month", "keyword")
+        .agg(pl.len().alias("mentions"), pl.col("id").n_unique().alias("reviews_mentioning"))
+        .sort(["mentions", "keyword"], descending=[True, False])
+        .with_columns(
+            pl.int_range(1, pl.len() + 1).over("org_id", "workflow_id", "month").alias("rank")
+        )
+    )
+
+
+def test_review_daily(built):
+    frames, published = built
+    expected = expected_review_daily(frames)
+    assert expected.height > 0 and expected["first_pass_approval_rate"].null_count() > 0
+    actual = read_mart(published, "review_daily")
+    assert_same(actual, expected, ["org_id", "workflow_id", "day"])
+
+
+def test_feedback_keywords_monthly(built):
+    frames, published = built
+    expected = expected_feedback_keywords(frames)
+    assert expected.height > 0 and expected["month"].n_unique() >= 1
+    actual = read_mart(published, "feedback_keywords_monthly")
+    assert_same(actual, expected, ["org_id", "workflow_id", "month", "keyword"])
+
+
+def test_stop_words_are_the_published_list():
+    words = pl.read_csv(STOP_WORDS, schema={"word": pl.String})["word"]
+    assert words.len() == words.n_unique() == 317
+    assert {"the", "and", "please", "none", "off", "no one"} <= set(words)
+    assert words.to_list() == sorted(words.to_list())

@@ -1,0 +1,234 @@
+"""API and AI usage marts end to end: a generated source, a real `flowmart refresh`, and
+every row and column compared with an independent polars implementation of METRICS.md
+(floats with relative tolerance 1e-6); and no IP address of the source anywhere in the
+published file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.demo import generate_demo_source, write_source
+from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
+
+END = date(2026, 3, 10)
+API_KEYS = ["org_id", "api_key_id", "endpoint", "method"]
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return generate_demo_source(days=3, executions_per_day=300, seed=31, end_date=END)
+
+
+def late_rows(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """New append-only rows after a first refresh: API requests and AI calls one second
+    after the latest ones (their day is rebuilt whole), one of them from a new caller
+    address, one listing a tool twice."""
+    usage, calls = frames["api_key_usage"], frames["ai_execution_history"]
+    late_usage = usage.tail(3).with_columns(
+        (pl.col("id") + usage["id"].max()).alias("id"),
+        pl.Series("status_code", [503, 404, 200], dtype=usage["status_code"].dtype),
+        pl.Series("ip_address", ["203.0.113.77", None, "203.0.113.77"], dtype=pl.String),
+        pl.lit(usage["created_at"].max() + timedelta(seconds=1)).alias("created_at"),
+    )
+    late_calls = calls.tail(2).with_columns(
+        (pl.col("id") + "_late").alias("id"),
+        pl.Series("tools_used", ['["web_search","web_search"]', None], dtype=pl.String),
+        pl.Series("success", [False, True]),
+        pl.lit(calls["created_at"].max() + timedelta(seconds=1)).alias("created_at"),
+    )
+    return {
+        **frames,
+        "api_key_usage": pl.concat([usage, late_usage]),
+        "ai_execution_history": pl.concat([calls, late_calls]),
+    }
+
+
+@pytest.fixture(scope="module", params=["first_refresh", "after_late_rows"])
+def built(request, generated, tmp_path_factory):
+    """(source frames, published file): one refresh of the generated source, or a
+    second, incremental refresh after `late_rows`."""
+    frames = generated
+    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
+        published = refresh()
+        if request.param == "after_late_rows":
+            frames = late_rows(generated)
+            changed = ("api_key_usage", "ai_execution_history")
+            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
+            write_source({name: frames[name] for name in changed}, url)
+            published = refresh()
+    return frames, published
+
+
+@pytest.fixture
+def frames(built):
+    return built[0]
+
+
+@pytest.fixture
+def published(built):
+    return built[1]
+
+
+def api_requests(frames) -> pl.DataFrame:
+    return frames["api_key_usage"].select(
+        pl.col("organization_id").alias("org_id"),
+        "api_key_id",
+        "endpoint",
+        "method",
+        "status_code",
+        "response_time_ms",
+        "ip_address",
+        utc_naive("created_at").dt.truncate("1h").alias("hour"),
+        pl.col("created_at").dt.date().alias("day"),
+    )
+
+
+def api_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    status = pl.col("status_code")
+    latency = pl.col("response_time_ms")
+    return (
+        rows.group_by(keys)
+        .agg(
+            pl.len().alias("requests"),
+            status.is_between(400, 499).sum().alias("client_errors"),
+            (status >= 500).sum().alias("server_errors"),
+            latency.mean().alias("avg_response_ms"),
+            latency.quantile(0.5, interpolation="linear").alias("p50_response_ms"),
+            latency.quantile(0.95, interpolation="linear").alias("p95_response_ms"),
+            pl.col("ip_address").drop_nulls().n_unique().alias("distinct_callers"),
+        )
+        .with_columns(
+            ((pl.col("client_errors") + pl.col("server_errors")) / pl.col("requests")).alias(
+                "error_rate"
+            )
+        )
+    )
+
+
+def test_api_usage_hourly(frames, published):
+    keys = [*API_KEYS, "hour"]
+    expected = api_metrics(api_requests(frames), [*keys, "day"])
+    actual = read_mart(published, "api_usage_hourly")
+    assert_same(actual, expected, keys)
+    assert (actual["hour"].dt.date() == actual["day"]).all()
+    assert actual["requests"].sum() == frames["api_key_usage"].height
+    assert actual["client_errors"].sum() > 0 and actual["server_errors"].sum() > 0
+
+
+def test_api_usage_daily(frames, published):
+    keys = [*API_KEYS, "day"]
+    expected = api_metrics(api_requests(frames), keys)
+    actual = read_mart(published, "api_usage_daily")
+    assert_same(actual, expected, keys)
+    assert actual["requests"].sum() == frames["api_key_usage"].height
+    # a day's callers are not the sum of its hours' callers
+    hourly = read_mart(published, "api_usage_hourly")
+    assert hourly["distinct_callers"].sum() > actual["distinct_callers"].sum()
+
+
+def ai_calls(frames) -> pl.DataFrame:
+    return frames["ai_execution_history"].with_columns(
+        pl.col("organization_id").alias("org_id"), pl.col("created_at").dt.date().alias("day")
+    )
+
+
+def test_ai_usage_daily(frames, published):
+    keys = ["org_id", "model_provider", "model_name", "day"]
+    expected = (
+        ai_calls(frames)
+        .group_by(keys)
+        .agg(
+            pl.len().alias("calls"),
+            (~pl.col("success")).sum().alias("failed_calls"),
+            pl.col("tokens_used").cast(pl.Int64).sum().alias("tokens"),
+            (pl.col("cost_cents").cast(pl.Int64).sum() / 10000).alias("cost_usd"),
+            pl.col("execution_time_ms").mean().alias("avg_latency_ms"),
+            pl.col("execution_time_ms")
+            .quantile(0.95, interpolation="linear")
+            .alias("p95_latency_ms"),
+        )
+        .with_columns(
+            pl.when(pl.col("tokens") > 0)
+            .then(pl.col("cost_usd") / pl.col("tokens") * 1000)
+            .alias("cost_per_1k_tokens_usd")
+        )
+    )
+    actual = read_mart(published, "ai_usage_daily")
+    assert_same(actual, expected, keys)
+    assert actual["calls"].sum() == frames["ai_execution_history"].height
+    assert actual["failed_calls"].sum() > 0
+
+
+def test_ai_tool_usage_daily(frames, published):
+    """Parsed with Python's json, independently of DuckDB: a tool counts once per call."""
+    calls = ai_calls(frames)
+    pairs = [
+        (org_id, tool, day, call_id)
+        for org_id, day, call_id, tools in calls.select(
+            "org_id", "day", "id", "tools_used"
+        ).iter_rows()
+        if tools is not None
+        for tool in set(json.loads(tools))
+        if tool is not None
+    ]
+    expected = (
+        pl.DataFrame(pairs, schema=["org_id", "tool", "day", "call_id"], orient="row")
+        .group_by("org_id", "tool", "day")
+        .agg(pl.col("call_id").n_unique().alias("calls"))
+    )
+    actual = read_mart(published, "ai_tool_usage_daily")
+    assert_same(actual, expected, ["org_id", "tool", "day"])
+    assert actual["tool"].n_unique() >= 4
+
+
+def test_no_ip_address_anywhere_in_the_published_file(frames, published):
+    """Every column of every table of the published file, cast to text: no value equals
+    an ip_address of the source or quotes one, and no column is named after one."""
+    addresses = frames["api_key_usage"]["ip_address"].drop_nulls().unique()
+    assert addresses.len() > 10
+    with duckdb.connect(str(published), read_only=True) as con:
+        con.register("source_addresses", pl.DataFrame({"ip": addresses}))
+        columns = con.sql(
+            """SELECT table_catalog, table_schema, table_name, column_name
+               FROM information_schema.columns
+               WHERE table_catalog = current_database()"""
+        ).fetchall()
+        tables = {(c[1], c[2]) for c in columns}
+        assert ("marts", "api_usage_daily") in tables and ("marts", "ai_usage_daily") in tables
+        leaks = []
+        for catalog, schema, table, column in columns:
+            assert "ip" not in column.lower().split("_"), f"{schema}.{table}.{column}"
+            found = con.sql(
+                f"""SELECT count(*) FROM "{catalog}"."{schema}"."{table}"
+                    WHERE CAST("{column}" AS VARCHAR) IN (SELECT ip FROM source_addresses)"""
+            ).fetchall()[0][0]
+            if found:
+                leaks.append(f"{schema}.{table}.{column}: {found}")
+            # nor quoted inside a text (a sample message, a label): whole addresses only
+            quoted = con.sql(
+                f"""SELECT count(*) FROM "{catalog}"."{schema}"."{table}" t
+                    JOIN source_addresses a ON regexp_matches(
+                        CAST(t."{column}" AS VARCHAR),
+                        '(^|[^0-9.])' || replace(a.ip, '.', '\\.') || '($|[^0-9])')"""
+            ).fetchall()[0][0]
+            if quoted:
+                leaks.append(f"{schema}.{table}.{column} quotes one: {quoted}")
+        assert not leaks, leaks
+
+
+def test_late_rows_rebuild_their_whole_day(frames, published, request):
+    if request.node.callspec.params["built"] != "after_late_rows":
+        pytest.skip("only after the second, incremental refresh")
+    day = frames["api_key_usage"]["created_at"].max().date()
+    daily = read_mart(published, "api_usage_daily").filter(pl.col("day") == day)
+    assert (
+        daily["requests"].sum()
+        == frames["api_key_usage"].filter(pl.col("created_at").dt.date() == day).height
+    )
+    tools = read_mart(published, "ai_tool_usage_daily")
+    assert (tools["day"] == frames["ai_execution_history"]["created_at"].max().date()).any()
