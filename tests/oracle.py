@@ -63,3 +63,23 @@ def assert_same(
             assert close.fill_null(left.is_null() & right.is_null()).all(), column
         else:
             assert left.cast(right.dtype).equals(right), column
+
+
+def refresh_with_late_changes(
+    root: Path,
+    generated: dict[str, pl.DataFrame],
+    late_changes: Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]] | None,
+    changed: tuple[str, ...] = (),
+) -> tuple[dict[str, pl.DataFrame], Path]:
+    """(source frames, published file) after one refresh of `generated`; with
+    `late_changes`, after a second, incremental refresh that first rewrites the `changed`
+    tables of the source with late_changes(generated)."""
+    frames = generated
+    with flowmart_home(root, generated) as refresh:
+        published = refresh()
+        if late_changes is not None:
+            frames = late_changes(generated)
+            url = f"sqlite:///{root / 'source.sqlite'}"
+            write_source({name: frames[name] for name in changed}, url)
+            published = refresh()
+    return frames, published

@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source, write_source
-from tests.oracle import assert_same, flowmart_home, read_mart
+from orchestration.demo import generate_demo_source
+from tests.oracle import assert_same, read_mart, refresh_with_late_changes
 
 END = date(2026, 3, 10)
 DECIDED = ("approved", "revision_requested", "rejected")
@@ -77,15 +77,12 @@ def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def built(request, generated, tmp_path_factory):
     """(source frames, published file): one refresh of the generated source, or a
     second, incremental refresh after `late_changes`."""
-    frames = generated
-    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
-        published = refresh()
-        if request.param == "after_late_changes":
-            frames = late_changes(generated)
-            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
-            write_source({"review_task": frames["review_task"]}, url)
-            published = refresh()
-    return frames, published
+    return refresh_with_late_changes(
+        tmp_path_factory.mktemp(request.param),
+        generated,
+        late_changes if request.param == "after_late_changes" else None,
+        ("review_task",),
+    )
 
 
 def decided_reviews(frames) -> pl.DataFrame:

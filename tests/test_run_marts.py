@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source, write_source
-from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
+from orchestration.demo import generate_demo_source
+from tests.oracle import assert_same, read_mart, refresh_with_late_changes, utc_naive
 
 END = date(2026, 3, 10)
 STATUSES = ("succeeded", "failed", "aborted", "running", "waiting")
@@ -81,16 +81,12 @@ def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def built(request, generated, tmp_path_factory):
     """(source frames, published file): one refresh of the generated source, or a
     second, incremental refresh after `late_changes`."""
-    frames = generated
-    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
-        published = refresh()
-        if request.param == "after_late_changes":
-            frames = late_changes(generated)
-            changed = ("process_instance", "organization", "execution_log")
-            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
-            write_source({name: frames[name] for name in changed}, url)
-            published = refresh()
-    return frames, published
+    return refresh_with_late_changes(
+        tmp_path_factory.mktemp(request.param),
+        generated,
+        late_changes if request.param == "after_late_changes" else None,
+        ("process_instance", "organization", "execution_log"),
+    )
 
 
 @pytest.fixture

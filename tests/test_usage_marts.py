@@ -12,8 +12,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source, write_source
-from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
+from orchestration.demo import generate_demo_source
+from tests.oracle import assert_same, read_mart, refresh_with_late_changes, utc_naive
 
 END = date(2026, 3, 10)
 API_KEYS = ["org_id", "api_key_id", "endpoint", "method"]
@@ -52,16 +52,12 @@ def late_rows(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def built(request, generated, tmp_path_factory):
     """(source frames, published file): one refresh of the generated source, or a
     second, incremental refresh after `late_rows`."""
-    frames = generated
-    with flowmart_home(tmp_path_factory.mktemp(request.param), generated) as refresh:
-        published = refresh()
-        if request.param == "after_late_rows":
-            frames = late_rows(generated)
-            changed = ("api_key_usage", "ai_execution_history")
-            url = f"sqlite:///{published.parents[2] / 'source.sqlite'}"
-            write_source({name: frames[name] for name in changed}, url)
-            published = refresh()
-    return frames, published
+    return refresh_with_late_changes(
+        tmp_path_factory.mktemp(request.param),
+        generated,
+        late_rows if request.param == "after_late_rows" else None,
+        ("api_key_usage", "ai_execution_history"),
+    )
 
 
 @pytest.fixture
