@@ -40,6 +40,12 @@ DEMO_QUERIES = {
                CAST(sum(executions_affected) AS BIGINT) AS executions
         FROM marts.error_signatures_daily GROUP BY ALL
         ORDER BY occurrences DESC, error_signature LIMIT 5""",
+    "Billing owners over a plan limit, or where billing counted differently": """
+        SELECT billing_owner_id, month, executions, execution_limit,
+               over_any_limit, billed_executions, billing_difference
+        FROM marts.usage_monthly
+        WHERE over_any_limit OR abs(billing_difference_rate) > 0.005
+        ORDER BY month, billing_owner_id LIMIT 10""",
 }
 
 

@@ -182,6 +182,110 @@ def test_ai_tool_usage_daily(frames, published):
     assert actual["tool"].n_unique() >= 4
 
 
+def month_of(column: str) -> pl.Expr:
+    return utc_naive(column).dt.truncate("1mo").dt.date()
+
+
+def standing_at_month_end(rows: pl.DataFrame, months: pl.Series, counted: pl.Expr) -> pl.DataFrame:
+    """(month, org_id, n) of rows standing when each month ended. These sources were
+    extracted once, so the warehouse's history of a row is one version, valid from its
+    updated_at: before that, only created_at/deleted_at tell whether it existed."""
+    as_of = pl.col("month").dt.offset_by("1mo").cast(pl.Datetime("us"))
+    existed = (utc_naive("created_at") < as_of) & (
+        utc_naive("deleted_at").is_null() | (utc_naive("deleted_at") >= as_of)
+    )
+    in_history = utc_naive("updated_at") < as_of
+    return (
+        rows.join(pl.DataFrame({"month": months}), how="cross")
+        .filter(existed & (counted | ~in_history))
+        .group_by("month", pl.col("organization_id").alias("org_id"))
+        .agg(pl.len().alias("n"))
+    )
+
+
+def test_usage_monthly(frames, published):
+    """Top-level executions and the month-end inventory of every organization, rolled up
+    to its billing owner; limits of the owner's plan; reconciliation with billing. The
+    source's months are long closed, so no month is "as of now"."""
+    orgs = frames["organization"].select(pl.col("id").alias("org_id"), "billing_owner_id", "tier")
+    executions = (
+        frames["process_instance"]
+        .filter(pl.col("parent_instance_id").is_null())
+        .group_by(pl.col("organization_id").alias("org_id"), month_of("start_time").alias("month"))
+        .agg(pl.len().alias("executions"))
+    )
+    billed = frames["usage_record"].select(
+        "billing_owner_id",
+        pl.col("period_start").alias("month"),
+        pl.col("executions_counted").alias("billed_executions"),
+    )
+    months = pl.concat([executions["month"], billed["month"]]).unique()
+    inventory = (
+        standing_at_month_end(frames["workflow"], months, pl.col("is_active"))
+        .rename({"n": "active_workflows"})
+        .join(
+            standing_at_month_end(frames["credential"], months, pl.lit(True)).rename(
+                {"n": "credentials"}
+            ),
+            on=["month", "org_id"],
+            how="full",
+            coalesce=True,
+        )
+    )
+    per_owner = (
+        pl.concat(
+            [executions, inventory.with_columns(executions=pl.lit(0, pl.UInt32))],
+            how="diagonal_relaxed",
+        )
+        .join(orgs, on="org_id")
+        .group_by("billing_owner_id", "month")
+        .agg(pl.col("executions", "active_workflows", "credentials").fill_null(0).sum())
+    )
+    keys = ["billing_owner_id", "month"]
+    owner_months = pl.concat(
+        [per_owner.filter(pl.col("executions") > 0).select(keys), billed.select(keys)]
+    ).unique()
+    limits = orgs.join(frames["plan"], on="tier").select(
+        pl.col("org_id").alias("billing_owner_id"),
+        pl.col("monthly_execution_limit").alias("execution_limit"),
+        "active_workflow_limit",
+        "credential_limit",
+    )
+    over = [
+        (pl.col(used) > pl.col(limit)).fill_null(False)
+        for used, limit in [
+            ("executions", "execution_limit"),
+            ("active_workflows", "active_workflow_limit"),
+            ("credentials", "credential_limit"),
+        ]
+    ]
+    expected = (
+        owner_months.join(per_owner, on=["billing_owner_id", "month"], how="left")
+        .join(billed, on=["billing_owner_id", "month"], how="left")
+        .join(limits, on="billing_owner_id", how="left")
+        .with_columns(pl.col("executions", "active_workflows", "credentials").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("execution_limit") > 0)
+            .then(100 * pl.col("executions") / pl.col("execution_limit"))
+            .alias("pct_of_execution_limit"),
+            (over[0] | over[1] | over[2]).alias("over_any_limit"),
+            (pl.col("executions") - pl.col("billed_executions")).alias("billing_difference"),
+            pl.when(pl.col("billed_executions") != 0)
+            .then(
+                (pl.col("executions") - pl.col("billed_executions")) / pl.col("billed_executions")
+            )
+            .alias("billing_difference_rate"),
+        )
+    )
+    actual = read_mart(published, "usage_monthly")
+    assert_same(actual, expected, ["billing_owner_id", "month"])
+    # the demo's agency bills two client workspaces and goes over its limit; its
+    # billing counted sub-processes too in its busiest month
+    agency = actual.filter(pl.col("billing_owner_id") == "org_brightwave")
+    assert agency["over_any_limit"].any()
+    assert (agency["billing_difference"] < 0).any()
+
+
 def test_no_ip_address_anywhere_in_the_published_file(frames, published):
     """Every column of every table of the published file, cast to text: no value equals
     an ip_address of the source or quotes one, and no column is named after one."""

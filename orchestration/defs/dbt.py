@@ -53,7 +53,7 @@ def project_fingerprint() -> str:
         DBT_PROJECT_DIR / "dbt_project.yml",
         *sorted(
             p
-            for d in ("models", "macros", "tests", "seeds")
+            for d in ("models", "macros", "tests", "seeds", "snapshots")
             for p in (DBT_PROJECT_DIR / d).rglob("*")
             if p.is_file()
         ),
@@ -91,17 +91,21 @@ def published_marts(manifest_path: Path = MANIFEST_PATH) -> list[str]:
     )
 
 
+KEYED_BY_SCHEMA = ("model", "snapshot")
+
+
 class FlowmartTranslator(DagsterDbtTranslator):
-    """Models are keyed by layer and name (marts/fct_executions); sources stay raw/<table>."""
+    """Models and snapshots are keyed by schema and name (marts/fct_executions,
+    snapshots/workflow_history); sources stay raw/<table>."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "model":
+        if dbt_resource_props["resource_type"] in KEYED_BY_SCHEMA:
             schema = dbt_resource_props["config"]["schema"]
             return dg.AssetKey([schema, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "model":
+        if dbt_resource_props["resource_type"] in KEYED_BY_SCHEMA:
             return dbt_resource_props["config"]["schema"]
         return super().get_group_name(dbt_resource_props)
 

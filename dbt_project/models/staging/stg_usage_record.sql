@@ -1,0 +1,20 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'usage_record') }}
+
+),
+
+renamed as (
+
+    select
+        billing_owner_id,
+        period_start as month,
+        executions_counted as billed_executions
+
+    from source
+
+)
+
+select * from renamed
