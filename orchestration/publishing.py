@@ -5,11 +5,20 @@ published file is never written in place. Each publication writes a brand-new fi
 next to it and `os.replace`s it onto the published path: readers that already opened
 the old file keep their consistent view of it, new readers get the new one, and a
 failure at any point before the rename leaves the published file byte-identical.
+
+The same marts are also published as Parquet, one file per mart, for tools that read
+no DuckDB. Parquet files cannot be swapped together by renaming them one by one, so
+each publication writes a new version directory, `parquet-<UTC time>/`, and the link
+`parquet` is re-pointed at it with one rename, right after the DuckDB file's: a reader
+opening `parquet/<mart>.parquet` gets one version or the other, never a mix of both
+being written. The previous version directory is kept, for a reader that resolved the
+link just before the swap; older ones are removed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +39,8 @@ class Publication:
     path: Path
     published_at: datetime
     rows_per_mart: dict[str, int]
+    parquet_path: Path  # the link analysts read through: parquet_path / "<mart>.parquet"
+    parquet_version: Path  # the version directory it pointed at after this publication
 
 
 def _fsync(path: Path) -> None:
@@ -40,27 +51,50 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _swap_link(link: Path, staging_link: Path) -> Path | None:
+    """Rename `staging_link` onto `link`; return the version `link` pointed at before.
+
+    A real directory in the link's place (a home copied without its symlinks, as
+    `cp -r` and `shutil.copytree` do) cannot be replaced by a rename: it is first moved
+    aside as the previous version, the one moment `link` is briefly missing.
+    """
+    if link.is_symlink():
+        previous = link.parent / link.readlink()
+    elif link.is_dir():
+        previous = link.with_name(f"{staging_link.readlink()}-previous")
+        os.rename(link, previous)
+    else:
+        previous = None
+    os.replace(staging_link, link)
+    return previous
+
+
 def publish(
-    con: duckdb.DuckDBPyConnection, marts: list[str], published_path: Path, run_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    marts: list[str],
+    published_path: Path,
+    parquet_path: Path,
+    run_id: str | None,
 ) -> Publication:
-    """Copy `marts` from the working warehouse (`con`) into a new file, then swap it in."""
+    """Copy `marts` from the working warehouse (`con`) into a new DuckDB file and a new
+    Parquet version directory, then swap both in."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     published_at = datetime.now(UTC).replace(tzinfo=None)
+    version = parquet_path.with_name(f"{parquet_path.name}-{published_at:%Y%m%dT%H%M%S.%fZ}")
+    staging_link = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
+    staging_link.unlink(missing_ok=True)
     rows: dict[str, int] = {}
     run(con, f"ATTACH '{staging}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
     try:
+        version.mkdir(parents=True)
         run(con, f"CREATE SCHEMA publication.{MARTS_SCHEMA}")
         for mart in marts:
-            run(
-                con,
-                f"CREATE TABLE publication.{MARTS_SCHEMA}.{mart} AS "
-                f"SELECT * FROM {MARTS_SCHEMA}.{mart}",
-            )
-            (rows[mart],) = query_one(
-                con, f"SELECT count(*) FROM publication.{MARTS_SCHEMA}.{mart}"
-            )
+            table = f"publication.{MARTS_SCHEMA}.{mart}"
+            run(con, f"CREATE TABLE {table} AS SELECT * FROM {MARTS_SCHEMA}.{mart}")
+            run(con, f"COPY {table} TO '{version / mart}.parquet' (FORMAT parquet)")
+            (rows[mart],) = query_one(con, f"SELECT count(*) FROM {table}")
         run(
             con,
             "CREATE TABLE publication.main.publication AS "
@@ -68,13 +102,25 @@ def publish(
             [published_at, run_id],
         )
         run(con, "DETACH publication")
-        _fsync(staging)
+        for written in (staging, *version.iterdir(), version):
+            _fsync(written)
+        os.symlink(version.name, staging_link)  # relative: the home stays relocatable
+        # Nothing that can reasonably fail stands between these two renames; a crash
+        # between them is repaired by the next refresh (the watermarks are not committed).
         os.replace(staging, published_path)
-        _fsync(published_path.parent)
+        previous = _swap_link(parquet_path, staging_link)
+        for directory in {published_path.parent, parquet_path.parent}:
+            _fsync(directory)
     except BaseException:
         run(con, "DETACH DATABASE IF EXISTS publication")
         staging.unlink(missing_ok=True)
+        staging_link.unlink(missing_ok=True)
+        if parquet_path.resolve() != version.resolve():
+            shutil.rmtree(version, ignore_errors=True)
         raise
+    for old in parquet_path.parent.glob(f"{parquet_path.name}-*"):
+        if old not in (version, previous):
+            shutil.rmtree(old, ignore_errors=True)
     # What is published is done: advance the watermarks and forget the dirty days, at once.
     run(con, "BEGIN TRANSACTION")
     run(
@@ -85,4 +131,4 @@ def publish(
     commit_watermarks(con)
     clear_dirty_days(con)
     run(con, "COMMIT")
-    return Publication(published_path, published_at, rows)
+    return Publication(published_path, published_at, rows, parquet_path, version)

@@ -42,6 +42,12 @@ class Settings:
         return self.home / "published" / "flowmart.duckdb"
 
     @property
+    def published_parquet(self) -> Path:
+        """The same marts as `<mart>.parquet` files: a symlink to the current version
+        directory, re-pointed atomically, never written through."""
+        return self.home / "published" / "parquet"
+
+    @property
     def dbt_target(self) -> Path:
         """dbt's artifacts and partial-parse state for this home's warehouse."""
         return self.home / "dbt_target"

@@ -1,12 +1,19 @@
 """Publication is gated and atomic: real Dagster runs, real dbt, real DuckDB files."""
 
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from orchestration import warehouse
+from orchestration.publishing import publish
+from orchestration.settings import load_settings
 from tests.sources import create_sqlite_source, execution, insert_rows, node_run
 
 BASELINE_ROWS = {
@@ -55,7 +62,7 @@ def baseline(tmp_path_factory):
 @pytest.fixture
 def flowmart(baseline, tmp_path, make_flowmart):
     """A private copy of the baseline installation, source included."""
-    shutil.copytree(baseline, tmp_path / "copy")
+    shutil.copytree(baseline, tmp_path / "copy", symlinks=True)
     return make_flowmart(
         f"sqlite:///{tmp_path / 'copy' / 'source.sqlite'}", tmp_path / "copy" / "home"
     )
@@ -64,6 +71,42 @@ def flowmart(baseline, tmp_path, make_flowmart):
 def marts(path, sql):
     with duckdb.connect(str(path), read_only=True) as con:
         return con.sql(sql).fetchall()
+
+
+def published_snapshot(home: Path) -> dict[str, str]:
+    """Everything under published/: each symlink's target and each file's hash."""
+    root = home / "published"
+    snapshot = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(directory, name)
+            key = str(path.relative_to(root))
+            if path.is_symlink():
+                snapshot[key] = f"-> {os.readlink(path)}"
+            elif path.is_file():
+                snapshot[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return snapshot
+
+
+def parquet_versions(home: Path) -> set[str]:
+    return {p.name for p in (home / "published").glob("parquet-*")}
+
+
+def file_hashes(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir()}
+
+
+def parquet_rows(path: Path) -> int:
+    return duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchall()[0][0]
+
+
+def publish_directly(marts_to_publish: list[str]):
+    """The publish step alone, on the installation the environment points at."""
+    settings = load_settings()
+    with warehouse.connect(settings.work_db) as con:
+        return publish(
+            con, marts_to_publish, settings.published_db, settings.published_parquet, "test"
+        )
 
 
 def test_refresh_publishes_known_answers(baseline):
@@ -84,8 +127,42 @@ def test_refresh_publishes_known_answers(baseline):
     ) == [(3, 1, 1, 1, 0.5, 1750.0)]
 
 
+def test_refresh_publishes_every_mart_as_identical_parquet(baseline):
+    published = baseline / "home" / "published"
+    link = published / "parquet"
+    assert link.is_symlink()
+    assert os.readlink(link) == link.resolve().name  # relative: the home stays relocatable
+    assert parquet_versions(baseline / "home") == {link.resolve().name}
+    with duckdb.connect(str(published / "flowmart.duckdb"), read_only=True) as con:
+        names = con.sql(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'marts' ORDER BY 1"
+        ).fetchall()
+        assert sorted(f.name for f in link.iterdir()) == [f"{n}.parquet" for (n,) in names]
+        rows = 0
+        for (name,) in names:
+            table, parquet = f"marts.{name}", f"'{link / name}.parquet'"
+            described = [
+                con.sql(f"DESCRIBE SELECT * FROM {t}").fetchall() for t in (table, parquet)
+            ]
+            assert described[0] == described[1]  # same columns, same types
+            [(n,)] = con.sql(f"SELECT count(*) FROM {table}").fetchall()
+            assert con.sql(f"SELECT count(*) FROM {parquet}").fetchall() == [(n,)]
+            for a, b in [(table, parquet), (parquet, table)]:
+                assert con.sql(f"SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b}").fetchall() == []
+            rows += n
+    assert rows > 0
+    event = dg.DagsterInstance.from_config(
+        str(baseline / "home" / "dagster")
+    ).get_latest_materialization_event(dg.AssetKey(["published", "flowmart"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["parquet"].value == str(link.parent.resolve() / "parquet")
+    assert metadata["parquet_version"].value == str(link.resolve())
+
+
 def test_failing_expectation_leaves_published_file_byte_identical(flowmart):
     before = flowmart.published.read_bytes()
+    everything_before = published_snapshot(flowmart.home)
     insert_rows(
         flowmart.source_path,
         {
@@ -101,10 +178,12 @@ def test_failing_expectation_leaves_published_file_byte_identical(flowmart):
     assert "marts/fct_executions:great_expectations" in err
     assert "NOT published" in err
     assert flowmart.published.read_bytes() == before
+    assert published_snapshot(flowmart.home) == everything_before  # Parquet link and files
 
 
 def test_failing_dbt_test_leaves_published_file_byte_identical(flowmart):
     before = flowmart.published.read_bytes()
+    everything_before = published_snapshot(flowmart.home)
     insert_rows(
         flowmart.source_path,
         {
@@ -117,6 +196,36 @@ def test_failing_dbt_test_leaves_published_file_byte_identical(flowmart):
     assert code == 1
     assert "dbt_models" in err
     assert flowmart.published.read_bytes() == before
+    assert published_snapshot(flowmart.home) == everything_before
+
+
+def test_failure_while_publishing_leaves_everything_published_unchanged(flowmart):
+    """A failure inside the publish step itself, after some Parquet files were written."""
+    from orchestration.defs.publish import MARTS
+
+    before = published_snapshot(flowmart.home)
+    with pytest.raises(duckdb.CatalogException, match="no_such_mart"):
+        publish_directly([*MARTS, "no_such_mart"])
+    assert published_snapshot(flowmart.home) == before  # no new version, no staging file
+
+
+def test_publishing_into_a_home_copied_without_symlinks(baseline, tmp_path, make_flowmart):
+    """`cp -r` turns the link into a real directory: the next publication still swaps."""
+    from orchestration.defs.publish import MARTS
+
+    shutil.copytree(baseline, tmp_path / "copy")
+    copy = make_flowmart(
+        f"sqlite:///{tmp_path / 'copy' / 'source.sqlite'}", tmp_path / "copy" / "home"
+    )
+    link = copy.home / "published" / "parquet"
+    assert link.is_dir() and not link.is_symlink()
+    copied = file_hashes(link)
+    publication = publish_directly(MARTS)
+    assert link.is_symlink() and link.resolve() == publication.parquet_version
+    aside = f"{publication.parquet_version.name}-previous"  # the copied files, kept once
+    assert file_hashes(link.with_name(aside)) == copied
+    # the copied version directory is neither current nor previous: removed
+    assert parquet_versions(copy.home) == {publication.parquet_version.name, aside}
 
 
 READER = """
@@ -139,7 +248,12 @@ def count_in_new_process(path) -> int:
 
 def test_reader_keeps_its_view_while_a_refresh_publishes(flowmart):
     """An analyst's process holds the file open across a publication (DuckDB caches
-    databases per process, so readers must be other processes, as they are in life)."""
+    databases per process, so readers must be other processes, as they are in life).
+    The Parquet link moves to a new version; the previous one stays, older ones go."""
+    link = flowmart.home / "published" / "parquet"
+    previous = os.readlink(link)
+    stale = link.with_name("parquet-20000101T000000.000000Z")  # as two publications ago
+    shutil.copytree(link.resolve(), stale)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(flowmart.published)],
         stdin=subprocess.PIPE,
@@ -158,6 +272,12 @@ def test_reader_keeps_its_view_while_a_refresh_publishes(flowmart):
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == "3"  # its consistent, older view
         assert count_in_new_process(flowmart.published) == 4
+        current = os.readlink(link)
+        assert current != previous
+        assert parquet_rows(link / "fct_executions.parquet") == 4
+        assert parquet_rows(link.with_name(previous) / "fct_executions.parquet") == 3
+        assert not stale.exists()
+        assert parquet_versions(flowmart.home) == {current, previous}
     finally:
         reader.kill()
         reader.wait()

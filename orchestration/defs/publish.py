@@ -15,18 +15,25 @@ MARTS = published_marts()
     key=dg.AssetKey(["published", "flowmart"]),
     deps=[dg.AssetKey([MARTS_SCHEMA, mart]) for mart in MARTS],
     group_name="publish",
-    kinds={"duckdb"},
-    description="The analysts' file: every mart, swapped in atomically after the checks passed.",
+    kinds={"duckdb", "parquet"},
+    description=(
+        "The analysts' DuckDB file and Parquet files: every mart, swapped in atomically "
+        "after the checks passed."
+    ),
 )
 def published_flowmart(
     context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock
 ) -> dg.MaterializeResult:
     settings = load_settings()
     with warehouse.connect(settings.work_db) as con:
-        publication = publish(con, MARTS, settings.published_db, context.run.run_id)
+        publication = publish(
+            con, MARTS, settings.published_db, settings.published_parquet, context.run.run_id
+        )
     return dg.MaterializeResult(
         metadata={
             "path": str(publication.path),
+            "parquet": str(publication.parquet_path),
+            "parquet_version": str(publication.parquet_version),
             "published_at": str(publication.published_at),
             **{f"rows.{mart}": rows for mart, rows in publication.rows_per_mart.items()},
         }
