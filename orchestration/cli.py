@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 from orchestration.settings import Settings, load_settings
-from orchestration.source_url import mask_url
+from orchestration.source_url import display_url
 
 
 def _parse_day(text: str) -> date:
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         return commands.status(settings)
     raise AssertionError(
-        f"unhandled command {args.command}; source {mask_url(settings.source_url)}"
+        f"unhandled command {args.command}; source {display_url(settings.source_url)}"
     )
 
 

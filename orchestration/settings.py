@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from orchestration.source_url import display_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
@@ -26,6 +28,12 @@ class Settings:
     home: Path
     source_url: str
     extract_overlap: timedelta = timedelta(seconds=300)
+
+    def __repr__(self) -> str:  # not the dataclass's: that would show the password
+        return (
+            f"Settings(home={self.home!r}, source_url={display_url(self.source_url)!r}, "
+            f"extract_overlap={self.extract_overlap!r})"
+        )
 
     @property
     def demo_source_path(self) -> Path:

@@ -13,11 +13,15 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 
 from models import LogicalType, SourceTable
-from orchestration.source_url import parse_source_url
+from orchestration.source_url import display_url, parse_source_url, redact, redacted_errors
 
 
 class SourceContractError(RuntimeError):
     """The source database does not match `models/` (missing table/column, wrong type)."""
+
+
+class SourceUnavailableError(RuntimeError):
+    """The source database cannot be connected to (down, unknown, refused the login)."""
 
 
 def _is_text(t: pa.DataType) -> bool:
@@ -81,21 +85,39 @@ def check_contract(table: SourceTable, schema: pa.Schema, kind: str) -> list[str
 
 
 class SourceDatabase:
-    """One open connection to the platform's database."""
+    """One open connection to the platform's database.
+
+    No error raised here shows the URL's password: the drivers' messages (libpq quotes
+    the parts of a URL it cannot parse) go through `redact`.
+    """
 
     def __init__(self, url: str):
+        self._url = url
         self.kind, target = parse_source_url(url)
         if self.kind == "sqlite":
             import adbc_driver_sqlite.dbapi as driver
         else:
             import adbc_driver_postgresql.dbapi as driver
-        self._conn = driver.connect(target)
+        try:
+            self._conn = driver.connect(target)
+        except Exception as exc:  # the driver's message may quote the URL: not chained
+            raise SourceUnavailableError(
+                f"cannot connect to the source {display_url(url)}: {redact(str(exc).strip(), url)}"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"SourceDatabase({display_url(self._url)!r})"
 
     def close(self) -> None:
-        self._conn.close()
+        with redacted_errors(self._url):
+            self._conn.close()
 
     def table_schema(self, table: SourceTable) -> pa.Schema:
         """The declared column types (SQLite's driver would infer them from the rows)."""
+        with redacted_errors(self._url):
+            return self._table_schema(table)
+
+    def _table_schema(self, table: SourceTable) -> pa.Schema:
         try:
             if self.kind == "sqlite":
                 cursor = self._conn.cursor()
@@ -107,7 +129,9 @@ class SourceDatabase:
                 return pa.schema(declared)
             return self._conn.adbc_get_table_schema(table.name)
         except Exception as exc:  # the drivers raise their own error classes
-            raise SourceContractError(f"source table {table.name} cannot be read: {exc}") from exc
+            raise SourceContractError(
+                f"source table {table.name} cannot be read: {redact(str(exc), self._url)}"
+            ) from exc
 
     def _select_list(self, table: SourceTable) -> str:
         # SQLite columns are read as text and typed in DuckDB, so one strict cast decides
@@ -124,7 +148,8 @@ class SourceDatabase:
         self, table: SourceTable, since: datetime | None
     ) -> Iterator[pa.RecordBatchReader]:
         """Every row whose change column is at or after `since` (all rows when None),
-        streamed: the batches are valid while the context is open."""
+        streamed: the batches are valid while the context is open. Errors raised while
+        they are read, by the driver or by their reader (DuckDB), are redacted too."""
         query = f"SELECT {self._select_list(table)} FROM {table.name}"
         params: tuple = ()
         if since is not None:
@@ -137,12 +162,13 @@ class SourceDatabase:
                 bound = since.isoformat() + "+00:00"
                 query += f' WHERE "{table.change_column}" >= $1::timestamptz'
             params = (bound,)
-        cursor = self._conn.cursor()
-        try:
-            cursor.execute(query, params)
-            yield cursor.fetch_record_batch()
-        finally:
-            cursor.close()
+        with redacted_errors(self._url):
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute(query, params)
+                yield cursor.fetch_record_batch()
+            finally:
+                cursor.close()
 
 
 @contextmanager

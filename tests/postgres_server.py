@@ -18,6 +18,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
+
+import adbc_driver_postgresql.dbapi
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
 SERVER_USER = "postgres"
@@ -134,6 +137,31 @@ class PostgresServer:
             )
         self._wait_until_ready()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SERVER_USER, DATABASE)
+
+    def add_password_role(self, role: str, password: str) -> str:
+        """A login role that may read every table and must authenticate with `password`
+        (SCRAM over TCP, the rest of the server stays trust): its URL, password included."""
+        assert self._root is not None
+        with adbc_driver_postgresql.dbapi.connect(self.url) as conn, conn.cursor() as cursor:
+            quoted = password.replace("'", "''")
+            cursor.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{quoted}' IN ROLE pg_read_all_data")
+            conn.commit()
+            hba = self._root / "data" / "pg_hba.conf"
+            rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+            hba.write_text(rule + hba.read_text())  # first match wins: before the trust rules
+            cursor.execute("SELECT pg_reload_conf()")
+            cursor.fetchall()
+        address = f"127.0.0.1:{self.port}/{DATABASE}"
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:  # the postmaster reloads asynchronously: wait until a wrong one fails
+            try:
+                adbc_driver_postgresql.dbapi.connect(f"postgresql://{role}:-@{address}").close()
+            except adbc_driver_postgresql.dbapi.Error:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start requiring a password of {role}")
+            time.sleep(0.05)
+        return f"postgresql://{role}:{quote(password, safe='')}@{address}"
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S

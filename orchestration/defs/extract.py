@@ -14,6 +14,7 @@ from orchestration.defs.resources import WarehouseLock
 from orchestration.extraction import extract_table
 from orchestration.settings import load_settings
 from orchestration.source import open_source
+from orchestration.source_url import redacted_errors
 
 EXTRACT_GROUP = "extract"
 
@@ -40,7 +41,12 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     settings = load_settings()
     extracted_at = datetime.now(UTC).replace(tzinfo=None)
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    with open_source(settings.source_url) as source, warehouse.connect(settings.work_db) as con:
+    # The only step that holds the source URL: nothing it raises may show the password.
+    with (
+        redacted_errors(settings.source_url),
+        open_source(settings.source_url) as source,
+        warehouse.connect(settings.work_db) as con,
+    ):
         warehouse.ensure_schema(con)
         for table in SOURCE_TABLES:
             if table.name not in selected:

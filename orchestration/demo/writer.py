@@ -20,7 +20,7 @@ import pyarrow as pa
 from adbc_driver_manager.dbapi import Connection
 
 from models import SOURCE_TABLES, LogicalType, SourceTable
-from orchestration.source_url import parse_source_url
+from orchestration.source_url import parse_source_url, redacted_errors
 
 SLICE_ROWS = 500_000
 SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"  # ISO-8601 UTC, millisecond precision
@@ -48,8 +48,9 @@ def write_source(
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = adbc_driver_sqlite.dbapi.connect(str(path))
         return _load(connection, "sqlite", _sqlite_arrow, tables, frames, replace)
-    connection = adbc_driver_postgresql.dbapi.connect(location.target)
-    return _load(connection, "postgres", _postgres_arrow, tables, frames, replace)
+    with redacted_errors(url):  # libpq quotes the parts of a URL it cannot parse
+        connection = adbc_driver_postgresql.dbapi.connect(location.target)
+        return _load(connection, "postgres", _postgres_arrow, tables, frames, replace)
 
 
 def _load(
