@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project --disable-progress-bar
 	$(BIN)/python -m models.dbt_sources --check
+	$(BIN)/python -m models.expectations --check
 
 test: lint  ## what CI runs: linters, then the whole pytest suite
 	$(BIN)/python -m pytest

@@ -41,10 +41,48 @@ class LogicalType(Enum):
 
 @dataclass(frozen=True)
 class Column:
+    """A source column and what a valid value of it is.
+
+    Beyond its type and nullability: `allowed` lists the only values the platform
+    defines (state codes, levels), `min_value`/`max_value` bound numbers, and
+    `iana_timezone` asks for a time zone name the tz database knows. A JSON column must
+    hold valid JSON. A row breaking any of these is quarantined, not loaded.
+    """
+
     name: str
     type: LogicalType
     nullable: bool = False
     description: str = ""
+    allowed: tuple[str | int, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    iana_timezone: bool = False
+
+    def value_rules(self, value: str) -> list[tuple[str, str]]:
+        """(rule, SQL condition true when `value` breaks it) for every rule on this
+        column's (typed, non-NULL) value; extraction quarantines by them and the raw GE
+        suites re-check them."""
+        rules = []
+        if self.allowed:
+            listed = ", ".join(
+                str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'"
+                for v in self.allowed
+            )
+            rules.append((f"unknown_value({self.name})", f"{value} NOT IN ({listed})"))
+        if self.min_value is not None:
+            rules.append((f"below_min({self.name})", f"{value} < {self.min_value}"))
+        if self.max_value is not None:
+            rules.append((f"above_max({self.name})", f"{value} > {self.max_value}"))
+        if self.type is LogicalType.JSON:
+            rules.append((f"invalid_json({self.name})", f"NOT json_valid({value})"))
+        if self.iana_timezone:
+            rules.append(
+                (
+                    f"unknown_timezone({self.name})",
+                    f"{value} NOT IN (SELECT name FROM pg_timezone_names())",
+                )
+            )
+        return rules
 
 
 @dataclass(frozen=True)
@@ -56,6 +94,8 @@ class SourceTable:
     append_only: rows are never updated, so extraction re-reads a safety overlap
         before the watermark and deduplicates by key.
     purged: the platform hard-deletes old rows (retention); the warehouse keeps them.
+    ordered: (earlier, later) column pairs: a row whose later time is before its
+        earlier one (an end before its start) is quarantined.
     """
 
     name: str
@@ -65,10 +105,12 @@ class SourceTable:
     change_column: str
     append_only: bool = False
     purged: bool = False
+    ordered: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         names = self.column_names
-        missing = [c for c in (*self.primary_key, self.change_column) if c not in names]
+        referenced = (*self.primary_key, self.change_column, *(c for p in self.ordered for c in p))
+        missing = [c for c in referenced if c not in names]
         if missing:
             raise ValueError(f"{self.name}: key or change column not among columns: {missing}")
 

@@ -1,19 +1,25 @@
-"""Render the dbt sources YAML from the contracts, so dbt reads what extraction writes.
+"""Render what dbt knows of the source tables from the contracts: the sources YAML (so
+dbt reads what extraction writes) and the `raw_table_keys()` macro (every raw table and
+its primary key, for models that go over all of them).
 
 Run `python -m models.dbt_sources` after changing a contract; `--check` (run by
-`make lint`) and tests/test_contracts.py fail while the committed YAML differs.
+`make lint`) and tests/test_contracts.py fail while a committed file differs.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import yaml
 
+from models import rendering
 from models.tables import SOURCE_TABLES
 
-SOURCES_YAML = Path(__file__).resolve().parent.parent / "dbt_project/models/staging/_sources.yml"
+DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+SOURCES_YAML = DBT_PROJECT / "models/staging/_sources.yml"
+RAW_TABLES_MACRO = DBT_PROJECT / "macros/raw_table_keys.sql"
 
 HEADER = (
     "# Generated from models/ by `python -m models.dbt_sources`: edit the contracts, not this.\n"
@@ -53,15 +59,25 @@ def render_sources_yaml() -> str:
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
+def render_raw_tables_macro() -> str:
+    entries = "".join(
+        f'        "{t.name}": {json.dumps(list(t.primary_key))},\n' for t in SOURCE_TABLES
+    )
+    return (
+        "{#- Generated from models/ by `python -m models.dbt_sources`: edit the contracts, "
+        "not this.\n    Every raw table and its primary key. -#}\n\n"
+        "{% macro raw_table_keys() -%}\n"
+        "    {{ return({\n" + entries + "    }) }}\n"
+        "{%- endmacro %}\n"
+    )
+
+
+def rendered_files() -> dict[Path, str]:
+    return {SOURCES_YAML: render_sources_yaml(), RAW_TABLES_MACRO: render_raw_tables_macro()}
+
+
 def main(argv: list[str]) -> int:
-    if "--check" in argv:
-        if SOURCES_YAML.read_text() != render_sources_yaml():
-            print(f"{SOURCES_YAML} differs from models/: run python -m models.dbt_sources")
-            return 1
-        return 0
-    SOURCES_YAML.write_text(render_sources_yaml())
-    print(f"wrote {SOURCES_YAML}")
-    return 0
+    return rendering.sync(argv, "python -m models.dbt_sources", rendered_files())
 
 
 if __name__ == "__main__":

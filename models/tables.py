@@ -7,14 +7,25 @@ from models.contract import LogicalType as T
 
 C = Column
 
+ALERT_METRICS = (
+    "failure_rate",
+    "success_rate",
+    "runs",
+    "failed_runs",
+    "p95_duration_ms",
+    "avg_duration_ms",
+    "api_error_rate",
+    "ai_cost_usd",
+)
+
 PLAN = SourceTable(
     name="plan",
     description="Plan tiers and their limits (NULL limit = unlimited).",
     columns=(
         C("tier", T.TEXT, description="free | starter | pro | enterprise"),
-        C("monthly_execution_limit", T.INTEGER, nullable=True),
-        C("active_workflow_limit", T.INTEGER, nullable=True),
-        C("credential_limit", T.INTEGER, nullable=True),
+        C("monthly_execution_limit", T.INTEGER, nullable=True, min_value=0),
+        C("active_workflow_limit", T.INTEGER, nullable=True, min_value=0),
+        C("credential_limit", T.INTEGER, nullable=True, min_value=0),
         C("updated_at", T.TIMESTAMP),
     ),
     primary_key=("tier",),
@@ -35,7 +46,7 @@ ORGANIZATION = SourceTable(
             nullable=True,
             description="agency this client workspace is linked to",
         ),
-        C("timezone", T.TEXT, description="IANA time zone name"),
+        C("timezone", T.TEXT, description="IANA time zone name", iana_timezone=True),
         C("created_at", T.TIMESTAMP),
         C("updated_at", T.TIMESTAMP),
     ),
@@ -94,6 +105,7 @@ PROCESS_INSTANCE = SourceTable(
             "state_cd",
             T.SMALLINT,
             description="1 Active, 2 Waiting, 3 Aborted, 4 Completed, 7 Failed",
+            allowed=(1, 2, 3, 4, 7),
         ),
         C("start_time", T.TIMESTAMP),
         C("end_time", T.TIMESTAMP, nullable=True, description="NULL while state 1 or 2"),
@@ -103,6 +115,7 @@ PROCESS_INSTANCE = SourceTable(
     primary_key=("id",),
     change_column="updated_at",
     purged=True,
+    ordered=(("start_time", "end_time"),),
 )
 
 NODE_INSTANCE = SourceTable(
@@ -115,9 +128,14 @@ NODE_INSTANCE = SourceTable(
         C("node_id", T.TEXT, description="node id in the workflow definition"),
         C("node_name", T.TEXT),
         C("node_type", T.TEXT, description="e.g. webhookTrigger, httpRequest, aiTask"),
-        C("status_cd", T.SMALLINT, description="5 In Progress, 6 Cancelled, 7 Error, 8 Completed"),
-        C("attempts", T.INTEGER, description="tries made, retries included"),
-        C("iteration", T.INTEGER, description="loop iteration"),
+        C(
+            "status_cd",
+            T.SMALLINT,
+            description="5 In Progress, 6 Cancelled, 7 Error, 8 Completed",
+            allowed=(5, 6, 7, 8),
+        ),
+        C("attempts", T.INTEGER, description="tries made, retries included", min_value=0),
+        C("iteration", T.INTEGER, description="loop iteration", min_value=0),
         C("error_handled", T.BOOLEAN, description="error routed along an error or timeout flow"),
         C("start_time", T.TIMESTAMP),
         C("end_time", T.TIMESTAMP, nullable=True),
@@ -133,6 +151,7 @@ NODE_INSTANCE = SourceTable(
     primary_key=("id",),
     change_column="updated_at",
     purged=True,
+    ordered=(("start_time", "end_time"),),
 )
 
 REVIEW_TASK = SourceTable(
@@ -144,12 +163,18 @@ REVIEW_TASK = SourceTable(
         C("process_instance_id", T.TEXT),
         C("node_instance_id", T.TEXT, description="node run whose output is under review"),
         C("subject_id", T.TEXT, description="reviewed item; the same across its rounds"),
-        C("round", T.INTEGER, description="1 for the first submission, +1 after each revision"),
+        C(
+            "round",
+            T.INTEGER,
+            description="1 for the first submission, +1 after each revision",
+            min_value=1,
+        ),
         C("reviewer_id", T.TEXT, nullable=True),
         C(
             "status",
             T.TEXT,
             description="pending | approved | revision_requested | rejected | cancelled",
+            allowed=("pending", "approved", "revision_requested", "rejected", "cancelled"),
         ),
         C("feedback", T.TEXT, nullable=True, description="reviewer's free text"),
         C("created_at", T.TIMESTAMP, description="review requested"),
@@ -158,6 +183,7 @@ REVIEW_TASK = SourceTable(
     ),
     primary_key=("id",),
     change_column="updated_at",
+    ordered=(("created_at", "decided_at"),),
 )
 
 API_KEY_USAGE = SourceTable(
@@ -169,8 +195,8 @@ API_KEY_USAGE = SourceTable(
         C("organization_id", T.TEXT),
         C("endpoint", T.TEXT, description="request path template"),
         C("method", T.TEXT),
-        C("status_code", T.INTEGER),
-        C("response_time_ms", T.BIGINT),
+        C("status_code", T.INTEGER, min_value=100, max_value=599),
+        C("response_time_ms", T.BIGINT, min_value=0),
         C("ip_address", T.TEXT, nullable=True, description="personal data: never published"),
         C("error_message", T.TEXT, nullable=True),
         C("created_at", T.TIMESTAMP),
@@ -190,9 +216,9 @@ AI_EXECUTION_HISTORY = SourceTable(
         C("organization_id", T.TEXT),
         C("model_provider", T.TEXT, description="e.g. OPENAI, ANTHROPIC"),
         C("model_name", T.TEXT),
-        C("tokens_used", T.INTEGER, description="prompt + completion"),
-        C("cost_cents", T.INTEGER, description="US cents x 100: 1250 = $0.125"),
-        C("execution_time_ms", T.BIGINT),
+        C("tokens_used", T.INTEGER, description="prompt + completion", min_value=0),
+        C("cost_cents", T.INTEGER, description="US cents x 100: 1250 = $0.125", min_value=0),
+        C("execution_time_ms", T.BIGINT, min_value=0),
         C("success", T.BOOLEAN),
         C("tools_used", T.JSON, nullable=True, description="JSON array of tool names"),
         C("created_at", T.TIMESTAMP),
@@ -210,7 +236,12 @@ EXECUTION_LOG = SourceTable(
         C("process_instance_id", T.TEXT),
         C("organization_id", T.TEXT),
         C("node_id", T.TEXT, nullable=True),
-        C("level", T.TEXT, description="DEBUG | INFO | WARN | ERROR"),
+        C(
+            "level",
+            T.TEXT,
+            description="DEBUG | INFO | WARN | ERROR",
+            allowed=("DEBUG", "INFO", "WARN", "ERROR"),
+        ),
         C("message", T.TEXT),
         C("created_at", T.TIMESTAMP),
     ),
@@ -226,7 +257,7 @@ USAGE_RECORD = SourceTable(
     columns=(
         C("billing_owner_id", T.TEXT),
         C("period_start", T.DATE, description="first day of the calendar month (UTC)"),
-        C("executions_counted", T.INTEGER),
+        C("executions_counted", T.INTEGER, min_value=0),
         C("updated_at", T.TIMESTAMP),
     ),
     primary_key=("billing_owner_id", "period_start"),
@@ -240,10 +271,15 @@ ALERT_RULE = SourceTable(
         C("id", T.TEXT),
         C("organization_id", T.TEXT),
         C("workflow_id", T.TEXT, nullable=True, description="NULL: the whole organization"),
-        C("metric", T.TEXT),
-        C("operator", T.TEXT, description="> | >= | < | <= | ="),
+        C("metric", T.TEXT, allowed=ALERT_METRICS),
+        C(
+            "operator",
+            T.TEXT,
+            description="> | >= | < | <= | =",
+            allowed=(">", ">=", "<", "<=", "="),
+        ),
         C("threshold", T.DOUBLE),
-        C("window_minutes", T.INTEGER, description="60, 1440 or 10080"),
+        C("window_minutes", T.INTEGER, description="60, 1440 or 10080", allowed=(60, 1440, 10080)),
         C("enabled", T.BOOLEAN),
         C("created_at", T.TIMESTAMP),
         C("updated_at", T.TIMESTAMP),

@@ -217,6 +217,17 @@ def demo(settings: Settings, days: int, executions_per_day: int, seed: int) -> i
     return code
 
 
+def _quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(table, reasons, rows) of the quarantined source rows, as of the last build."""
+    try:
+        return con.sql(
+            "SELECT table_name, reasons, count(*) FROM quarantine.quarantined_rows "
+            "GROUP BY ALL ORDER BY 1, 3 DESC, 2"
+        ).fetchall()
+    except duckdb.CatalogException:  # no build yet
+        return []
+
+
 def status(settings: Settings) -> int:
     if not settings.work_db.exists():
         print("flowmart status: no refresh has run yet under", settings.home)
@@ -236,6 +247,7 @@ def status(settings: Settings) -> int:
                 "SELECT day, string_agg(reason, ', ' ORDER BY reason) FROM meta.dirty_days "
                 "GROUP BY day ORDER BY day"
             ).fetchall()
+            quarantined = _quarantine_counts(con)
     except duckdb.IOException:
         print("flowmart status: the working warehouse is busy (a refresh or backfill is running)")
         return 0
@@ -254,4 +266,35 @@ def status(settings: Settings) -> int:
             print(f"            {day}  ({reasons})")
     else:
         print("stale       none: every extracted change is published")
+    if quarantined:
+        total = sum(n for _, _, n in quarantined)
+        print(f"quarantine  {total:,} source rows no mart counts (quarantine.quarantined_rows):")
+        for table, reasons, n in quarantined:
+            print(f"            {table:<22}{n:>8,}  {reasons}")
+    else:
+        print("quarantine  no source row broke a rule")
+    from orchestration.quality import read_results, suite_paths
+
+    suites = suite_paths()  # a suite since removed has no say
+    results = {n: r for n, r in read_results(settings.home).items() if n in suites}
+    failing = {name: r for name, r in results.items() if not r["passed"]}
+    if not results:
+        print("checks      no Great Expectations suite has run yet")
+    elif not failing:
+        print(f"checks      all {len(results)} suites passed at their latest evaluation")
+    else:
+        print(
+            f"checks      {len(failing)} of {len(results)} suites did not pass at their "
+            "latest evaluation:"
+        )
+        for name, result in failing.items():
+            print(
+                f"            {name} ({result['asset']}:{result['check']}, "
+                f"run {result['run_id'][:8]}, {result['evaluated_at']})"
+            )
+            for f in result["failures"]:
+                print(
+                    f"              {f['severity']:<8}  {f['expectation']}({f['column']}): "
+                    f"{f['unexpected_count']} unexpected"
+                )
     return 0

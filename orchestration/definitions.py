@@ -7,7 +7,8 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_models, dbt_resource, today_partition_key
 from orchestration.defs.extract import EXTRACT_GROUP, raw_tables
 from orchestration.defs.publish import published_flowmart
-from orchestration.defs.quality import great_expectations_suites
+from orchestration.defs.quality import great_expectations_suites, raw_great_expectations
+from orchestration.defs.quarantine import quarantine_rate
 from orchestration.defs.resources import WarehouseLock
 
 # Everything, in one run: what `flowmart refresh` and the nightly schedule launch.
@@ -40,7 +41,7 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 defs = dg.Definitions(
     assets=[raw_tables, dbt_models, published_flowmart],
-    asset_checks=[great_expectations_suites],
+    asset_checks=[raw_great_expectations, great_expectations_suites, quarantine_rate],
     jobs=[refresh_job, rebuild_job],
     schedules=[nightly_refresh],
     resources={"dbt": dbt_resource, "warehouse_lock": WarehouseLock()},

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from models import LogicalType, SourceTable
+from models import SourceTable
 from orchestration.partitions import mark_changed_days
+from orchestration.quarantine import SOURCE_VALUES_COLUMN, any_key_null, checked_changes_sql
 from orchestration.source import SourceContractError, SourceDatabase, check_contract
 from orchestration.warehouse import META_SCHEMA, RAW_SCHEMA, query_one, run
 
@@ -29,13 +30,6 @@ class ExtractResult:
     since: datetime | None
     pending_watermark: datetime | None
     extra_columns: tuple[str, ...]
-
-
-def typed_column_sql(name: str, logical: LogicalType) -> str:
-    """The cast that turns a source value (native or text) into its warehouse type."""
-    if logical is LogicalType.TIMESTAMP:
-        return f'CAST("{name}" AS TIMESTAMPTZ) AT TIME ZONE \'UTC\' AS "{name}"'
-    return f'CAST("{name}" AS {logical.duckdb}) AS "{name}"'
 
 
 def _key_match(table: SourceTable, left: str, right: str) -> str:
@@ -55,14 +49,10 @@ def _upsert_changes(
     committed: datetime | None,
     extracted_at: datetime,
 ) -> tuple[int, int, datetime | None]:
-    """Type, deduplicate and upsert `source_changes` into raw history, in one transaction."""
-    typed = ", ".join(typed_column_sql(c.name, c.type) for c in table.columns)
-    keys = ", ".join(f'"{k}"' for k in table.primary_key)
+    """Type, check, deduplicate and upsert `source_changes` into raw history, in one
+    transaction (bad rows are kept, quarantined: orchestration/quarantine.py)."""
     target = f"{RAW_SCHEMA}.{table.name}"
-    deduplicated = f"""SELECT * FROM (SELECT {typed}, CAST(? AS TIMESTAMP) AS _extracted_at
-                                      FROM source_changes)
-                       QUALIFY row_number() OVER (
-                           PARTITION BY {keys} ORDER BY "{table.change_column}" DESC) = 1"""
+    deduplicated = checked_changes_sql(table)
     run(con, "BEGIN TRANSACTION")
     try:
         first_load = query_one(con, f"SELECT count(*) FROM (FROM {target} LIMIT 1)") == (0,)
@@ -93,6 +83,12 @@ def _upsert_changes(
             )
             mark_changed_days(con, table.name, "changes", replaced)
             run(con, f"DELETE FROM {target} r USING changes c WHERE {_key_match(table, 'r', 'c')}")
+            # rows without a key are replaced by the same row read again, not duplicated
+            run(
+                con,
+                f"DELETE FROM {target} r USING changes c WHERE ({any_key_null(table, 'r')}) "
+                f"AND r.{SOURCE_VALUES_COLUMN} = c.{SOURCE_VALUES_COLUMN}",
+            )
             run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
             run(con, "DROP TABLE changes")
         pending = max(filter(None, (committed, max_change)), default=None)

@@ -20,13 +20,23 @@ MEMORY_LIMIT = "3GB"
 META_SCHEMA = "meta"
 
 
+# Bookkeeping columns of every raw table: when the row was extracted, and, for a row
+# that broke a rule of its contract (orchestration/quarantine.py), which rules and its
+# values as the source had them.
+REASON_COLUMN = "_quarantine_reason"
+SOURCE_VALUES_COLUMN = "_source_values"
+RAW_EXTRA_COLUMNS = (
+    ("_extracted_at", "TIMESTAMP NOT NULL"),
+    (REASON_COLUMN, "VARCHAR"),
+    (SOURCE_VALUES_COLUMN, "VARCHAR"),
+)
+
+
 def raw_table_sql(table: SourceTable) -> str:
     """Raw history keeps the latest version of every source row, purged ones included."""
-    columns = ",\n".join(f'    "{c.name}" {c.type.duckdb}' for c in table.columns)
-    return (
-        f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table.name} (\n{columns},\n"
-        "    _extracted_at TIMESTAMP NOT NULL\n)"
-    )
+    columns = [f'    "{c.name}" {c.type.duckdb}' for c in table.columns]
+    columns += [f"    {name} {spec}" for name, spec in RAW_EXTRA_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table.name} (\n" + ",\n".join(columns) + "\n)"
 
 
 BOOKKEEPING_SQL = f"""
@@ -83,4 +93,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     run(con, f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}; CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     for table in SOURCE_TABLES:
         run(con, raw_table_sql(table))
+        for name, spec in RAW_EXTRA_COLUMNS[1:]:  # warehouses built before quarantine
+            run(
+                con, f"ALTER TABLE {RAW_SCHEMA}.{table.name} ADD COLUMN IF NOT EXISTS {name} {spec}"
+            )
     run(con, BOOKKEEPING_SQL)

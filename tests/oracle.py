@@ -3,6 +3,7 @@ the published marts, and compare them with independent polars implementations.""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,16 +13,15 @@ import polars as pl
 import pytest
 
 from orchestration.demo import write_source
+from tests.conftest import Flowmart
 
 
 @contextmanager
-def flowmart_home(root: Path, frames: dict[str, pl.DataFrame]) -> Iterator[Callable[[], Path]]:
-    """Write `frames` as a SQLite source under `root`; yield a function that runs
+def home_environment(root: Path, url: str) -> Iterator[Callable[[], Path]]:
+    """A flowmart home under `root` reading `url`; yield a function that runs
     `flowmart refresh` there (in this process) and returns the published file."""
     from orchestration.cli import main
 
-    url = f"sqlite:///{root / 'source.sqlite'}"
-    write_source(frames, url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FLOWMART_HOME", str(root / "home"))
         mp.setenv("FLOWMART_SOURCE_URL", url)
@@ -32,6 +32,22 @@ def flowmart_home(root: Path, frames: dict[str, pl.DataFrame]) -> Iterator[Calla
             return root / "home" / "published" / "flowmart.duckdb"
 
         yield refresh
+
+
+@contextmanager
+def flowmart_home(root: Path, frames: dict[str, pl.DataFrame]) -> Iterator[Callable[[], Path]]:
+    """Write `frames` as a SQLite source under `root`; then as home_environment."""
+    url = f"sqlite:///{root / 'source.sqlite'}"
+    write_source(frames, url)
+    with home_environment(root, url) as refresh:
+        yield refresh
+
+
+def private_copy(built: Path, target: Path, make_flowmart: Callable) -> Flowmart:
+    """A test's own copy of a module's built installation (home and source.sqlite), so
+    a module refreshes once and each test changes what it likes."""
+    shutil.copytree(built, target, symlinks=True)
+    return make_flowmart(f"sqlite:///{target / 'source.sqlite'}", target / "home")
 
 
 def read_mart(published: Path, name: str) -> pl.DataFrame:

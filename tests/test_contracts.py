@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from models import SOURCE_TABLES, LogicalType
-from models.dbt_sources import SOURCES_YAML, render_sources_yaml
+from models.dbt_sources import rendered_files
 
 SHARED_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "source_schema.sql"
 
@@ -67,8 +67,9 @@ def test_change_column_is_updated_at_unless_append_only():
         assert table.change_column == ("updated_at" if has_updated_at else table.change_column)
 
 
-def test_dbt_sources_yaml_is_rendered_from_the_contracts():
-    assert SOURCES_YAML.read_text() == render_sources_yaml(), "run: python -m models.dbt_sources"
+def test_dbt_sources_yaml_and_raw_tables_macro_are_rendered_from_the_contracts():
+    for path, text in rendered_files().items():
+        assert path.read_text() == text, f"{path}: run python -m models.dbt_sources"
 
 
 def test_parser_sees_nullable_and_composite_keys(shared_tables):

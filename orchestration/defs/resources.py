@@ -15,7 +15,7 @@ class WarehouseLock(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseLock"]:
-        run = context.dagster_run
+        run = context.run
         holder = {"run_id": run.run_id if run else "?", "job": run.job_name if run else "?"}
         lock_path = load_settings().work_db.with_name(".lock")
         with warehouse_lock(lock_path, holder, lock_wait_seconds()):

@@ -1,7 +1,8 @@
 {#- Decided review tasks (METRICS.md: approved, revision_requested or rejected, with
     decided_at set; pending and cancelled are not decided), with their execution's
     organization and workflow and the turnaround decided_at - created_at in seconds.
-    Reviews whose execution is unknown are left out. A view: the review marts filter
+    Reviews whose execution is unknown, and rounds after a gap in their subject's
+    rounds (int_review_round_gaps), are left out. A view: the review marts filter
     it on their dirty days or months, and the filter reaches the scans. -#}
 
 {{ config(materialized='view') }}
@@ -20,6 +21,12 @@ reviews as (
 executions as (
 
     select * from {{ ref('stg_process_instance') }}
+
+),
+
+round_gaps as (
+
+    select * from {{ ref('int_review_round_gaps') }}
 
 ),
 
@@ -42,6 +49,7 @@ joined as (
 
     from reviews
     inner join executions on reviews.execution_id = executions.execution_id
+    anti join round_gaps on reviews.review_task_id = round_gaps.review_task_id
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'ai_execution_history') }}
+    {{ unquarantined('ai_execution_history') }}
 
 ),
 

@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'api_key_usage') }}
+    {{ unquarantined('api_key_usage') }}
 
 ),
 

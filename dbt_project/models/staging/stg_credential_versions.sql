@@ -11,11 +11,11 @@ source as (
 renamed as (
 
     select
-        id as credential_id,
-        organization_id as org_id,
+        credential_id,
+        org_id,
         created_at,
         deleted_at,
-        {{ version_validity() }}
+        {{ version_validity('credential_id') }}
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'execution_log') }}
+    {{ unquarantined('execution_log') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'node_instance') }}
+    {{ unquarantined('node_instance') }}
 
 ),
 

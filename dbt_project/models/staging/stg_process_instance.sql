@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'process_instance') }}
+    {{ unquarantined('process_instance') }}
 
 ),
 

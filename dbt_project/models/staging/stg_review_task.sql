@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'review_task') }}
+    {{ unquarantined('review_task') }}
 
 ),
 

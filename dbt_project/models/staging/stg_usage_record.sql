@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'usage_record') }}
+    {{ unquarantined('usage_record') }}
 
 ),
 

@@ -11,12 +11,12 @@ source as (
 renamed as (
 
     select
-        id as workflow_id,
-        organization_id as org_id,
+        workflow_id,
+        org_id,
         is_active,
         created_at,
         deleted_at,
-        {{ version_validity() }}
+        {{ version_validity('workflow_id') }}
 
     from source
 

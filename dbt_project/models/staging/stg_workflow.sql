@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    {{ unquarantined('workflow') }}
+
+),
+
+renamed as (
+
+    select
+        id as workflow_id,
+        organization_id as org_id,
+        name as workflow_name,
+        trigger_type,
+        is_active,
+        created_at,
+        updated_at,
+        deleted_at
+
+    from source
+
+)
+
+select * from renamed
