@@ -121,6 +121,31 @@ def test_refresh_publishes_known_answers(baseline):
     ) == [(3, 1, 1, 1, 0.5, 1750.0)]
 
 
+def test_published_file_and_parquet_are_readable_by_duckdb_1x(baseline):
+    """BI tools lag behind: the DuckDB 1.x CLI (a dev dependency) opens the published file
+    (written with a pinned storage version) and reads the Parquet files."""
+    cli = Path(sys.executable).with_name("duckdb")
+    version = subprocess.run([str(cli), "--version"], capture_output=True, text=True).stdout
+    assert version.startswith("v1."), version
+    published = baseline / "home" / "published"
+    queries = [
+        [str(published / "flowmart.duckdb"), "-readonly"],
+        [":memory:"],
+    ]
+    sql = [
+        "SELECT count(*) FROM marts.fct_executions",
+        f"SELECT count(*) FROM '{published / 'parquet' / 'fct_executions.parquet'}'",
+    ]
+    for database, query in zip(queries, sql, strict=True):
+        out = subprocess.run(
+            [str(cli), *database, "-csv", "-noheader", "-c", query],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert out.strip() == "3"
+
+
 def test_refresh_publishes_every_mart_as_identical_parquet(baseline):
     published = baseline / "home" / "published"
     link = published / "parquet"
