@@ -52,3 +52,13 @@ def make_flowmart(tmp_path, monkeypatch, capsys):
 def copy_tree(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def demo_builds(tmp_path_factory):
+    """The mart oracle modules' shared builds of one generated source (tests/oracle.py,
+    DemoBuilds): a first refresh, then one after every module's late changes."""
+    from tests.late_changes import all_late_changes  # not at import: they import this
+    from tests.oracle import DemoBuilds, demo_source
+
+    return DemoBuilds(tmp_path_factory.mktemp("demo_builds"), demo_source(), all_late_changes)

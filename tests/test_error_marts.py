@@ -4,30 +4,32 @@ independent polars implementation of METRICS.md; plus an incident that opens on 
 day and recovers in a later refresh, through the real CLI."""
 
 import re
-from datetime import date
 
 import duckdb
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source
-from tests.oracle import assert_same, flowmart_home, read_mart, utc_naive
+from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
 from tests.sources import create_sqlite_source, insert_rows, node_run
 from tests.sources import execution as execution_row
-from tests.test_pipeline import expected_executions
-
-END = date(2026, 3, 10)
 
 
-@pytest.fixture(scope="module")
-def frames():
-    return generate_demo_source(days=3, executions_per_day=300, seed=23, end_date=END)
+@pytest.fixture(scope="module", params=BUILDS)
+def built(request, demo_builds):
+    """(source frames, published file) of the shared demo source: after one refresh, or
+    after a second, incremental refresh of late changes (tests/late_changes.py: among
+    them a completed execution moved ten days back, and a waiting one that completes)."""
+    return demo_builds[request.param]
 
 
-@pytest.fixture(scope="module")
-def published(frames, tmp_path_factory):
-    with flowmart_home(tmp_path_factory.mktemp("error_marts"), frames) as refresh:
-        return refresh()
+@pytest.fixture
+def frames(built):
+    return built[0]
+
+
+@pytest.fixture
+def published(built):
+    return built[1]
 
 
 # -- error signatures -------------------------------------------------------------------
@@ -106,6 +108,7 @@ def terminal_sequence(frames) -> pl.DataFrame:
     )
     return (
         expected_executions(frames)
+        .drop("start_time")
         .join(times, on="execution_id")
         .filter(pl.col("status").is_in(["succeeded", "failed"]) & pl.col("end_time").is_not_null())
         .sort("workflow_id", "end_time", "start_time", "execution_id")

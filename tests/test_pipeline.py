@@ -1,75 +1,36 @@
 """End to end on a generated source: real Dagster run, marts checked against an
 independent polars implementation of METRICS.md (the hidden acceptance tests do the same)."""
 
-from datetime import date
-
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source
-from tests.oracle import assert_same, flowmart_home, read_mart
-
-END = date(2026, 3, 10)
+from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
 
 
-@pytest.fixture(scope="module")
-def frames():
-    return generate_demo_source(days=3, executions_per_day=300, seed=11, end_date=END)
+@pytest.fixture(scope="module", params=BUILDS)
+def built(request, demo_builds):
+    """(source frames, published file) of the shared demo source: after one refresh, or
+    after a second, incremental refresh of late changes (tests/late_changes.py)."""
+    return demo_builds[request.param]
 
 
-@pytest.fixture(scope="module")
-def published(frames, tmp_path_factory):
-    with flowmart_home(tmp_path_factory.mktemp("pipeline"), frames) as refresh:
-        return refresh()
+@pytest.fixture
+def frames(built):
+    return built[0]
 
 
-def expected_executions(frames) -> pl.DataFrame:
-    """METRICS.md's execution status, written independently of the dbt models."""
-    nodes = frames["node_instance"]
-    unhandled = (
-        nodes.filter((pl.col("status_cd") == 7) & ~pl.col("error_handled"))
-        .select("process_instance_id")
-        .unique()
-        .with_columns(pl.lit(True).alias("unhandled"))
-    )
-    status = (
-        pl.when(pl.col("state_cd") == 1)
-        .then(pl.lit("running"))
-        .when(pl.col("state_cd") == 2)
-        .then(pl.lit("waiting"))
-        .when(pl.col("state_cd") == 3)
-        .then(pl.lit("aborted"))
-        .when(pl.col("state_cd") == 7)
-        .then(pl.lit("failed"))
-        .when(pl.col("unhandled"))
-        .then(pl.lit("failed"))
-        .otherwise(pl.lit("succeeded"))
-    )
-    terminal = pl.col("status").is_in(["succeeded", "failed"])
-    return (
-        frames["process_instance"]
-        .join(unhandled, left_on="id", right_on="process_instance_id", how="left")
-        .with_columns(pl.col("unhandled").fill_null(False))
-        .with_columns(status.alias("status"))
-        .with_columns(
-            pl.when(terminal)
-            .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)
-            .alias("duration_ms"),
-            pl.col("start_time").dt.date().alias("day"),
-        )
-        .select(
-            pl.col("id").alias("execution_id"),
-            pl.col("organization_id").alias("org_id"),
-            pl.col("process_meta_id").alias("workflow_id"),
-            "status",
-            "duration_ms",
-            "day",
-        )
-    )
+@pytest.fixture
+def published(built):
+    return built[1]
 
 
 def test_every_execution_is_published_with_its_status(frames, published):
-    expected = expected_executions(frames).sort("execution_id")
+    expected = (
+        expected_executions(frames)
+        .with_columns(utc_naive("start_time"))
+        .rename({"start_time": "started_at"})
+        .sort("execution_id")
+    )
     actual = read_mart(published, "fct_executions").select(expected.columns).sort("execution_id")
     assert actual.height == frames["process_instance"].height
     assert actual.equals(expected), "fct_executions differs from METRICS.md's definition"

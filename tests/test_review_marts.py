@@ -4,85 +4,25 @@ polars implementation of METRICS.md (floats with relative tolerance 1e-6)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source
-from tests.oracle import assert_same, read_mart, refresh_with_late_changes
+from tests.oracle import BUILDS, assert_same, read_mart
 
-END = date(2026, 3, 10)
 DECIDED = ("approved", "revision_requested", "rejected")
 STOP_WORDS = (
     Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "english_stop_words.csv"
 )
 
 
-@pytest.fixture(scope="module")
-def generated():
-    return generate_demo_source(days=3, executions_per_day=300, seed=37, end_date=END)
-
-
-def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Review changes after a first refresh: a pending task decided late as
-    revision_requested with new feedback, a decided task whose decided_at is corrected
-    into the previous month (it leaves its day and month), and an approved round-1 task
-    corrected to rejected."""
-    reviews = frames["review_task"]
-    late = reviews["updated_at"].max() + timedelta(hours=1)
-    pending = reviews.filter(pl.col("status") == "pending")["id"].min()
-    moved = reviews.filter(
-        (pl.col("status") == "revision_requested") & (pl.col("decided_at").dt.date() == END)
-    )["id"].min()
-    flipped = reviews.filter(
-        (pl.col("status") == "approved") & (pl.col("round") == 1) & (pl.col("id") != moved)
-    )["id"].min()
-    assert pending is not None and moved is not None and flipped is not None
-    is_pending, is_moved = pl.col("id") == pending, pl.col("id") == moved
-    is_flipped = pl.col("id") == flipped
-    reviews = reviews.with_columns(
-        pl.when(is_pending)
-        .then(pl.lit("revision_requested"))
-        .when(is_flipped)
-        .then(pl.lit("rejected"))
-        .otherwise(pl.col("status"))
-        .alias("status"),
-        pl.when(is_pending)
-        .then(pl.lit("Late: the Tone tone is wrong, café 42 x2y"))
-        .when(is_flipped)
-        .then(pl.lit("Rejected after audit; wrong pricing."))
-        .otherwise(pl.col("feedback"))
-        .alias("feedback"),
-        pl.when(is_pending)
-        .then(late)
-        .when(is_moved)
-        .then(pl.col("created_at") - timedelta(days=12))
-        .otherwise(pl.col("decided_at"))
-        .alias("decided_at"),
-        pl.when(is_moved)
-        .then(pl.col("created_at") - timedelta(days=12, hours=1))
-        .otherwise(pl.col("created_at"))
-        .alias("created_at"),
-        pl.when(is_pending | is_moved | is_flipped)
-        .then(late)
-        .otherwise(pl.col("updated_at"))
-        .alias("updated_at"),
-    )
-    return {**frames, "review_task": reviews}
-
-
-@pytest.fixture(scope="module", params=["first_refresh", "after_late_changes"])
-def built(request, generated, tmp_path_factory):
-    """(source frames, published file): one refresh of the generated source, or a
-    second, incremental refresh after `late_changes`."""
-    return refresh_with_late_changes(
-        tmp_path_factory.mktemp(request.param),
-        generated,
-        late_changes if request.param == "after_late_changes" else None,
-        ("review_task",),
-    )
+@pytest.fixture(scope="module", params=BUILDS)
+def built(request, demo_builds):
+    """(source frames, published file) of the shared demo source: after one refresh, or
+    after a second, incremental refresh of late changes (tests/late_changes.py,
+    late_review_changes among them)."""
+    return demo_builds[request.param]
 
 
 def decided_reviews(frames) -> pl.DataFrame:

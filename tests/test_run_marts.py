@@ -4,89 +4,23 @@ implementation of METRICS.md (floats with relative tolerance 1e-6)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 import pytest
 
-from orchestration.demo import generate_demo_source
-from tests.oracle import assert_same, read_mart, refresh_with_late_changes, utc_naive
+from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
 
-END = date(2026, 3, 10)
 STATUSES = ("succeeded", "failed", "aborted", "running", "waiting")
 PERCENTILES = ((0.5, "p50_duration_ms"), (0.95, "p95_duration_ms"), (0.99, "p99_duration_ms"))
 
 
-@pytest.fixture(scope="module")
-def generated():
-    return generate_demo_source(days=3, executions_per_day=300, seed=23, end_date=END)
-
-
-def late_changes(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Source changes after a first refresh: an execution whose start_time is corrected
-    into the previous month, a waiting execution that completes, an organization that
-    changes its time zone (marks no day), and a late ERROR log line."""
-    executions, logs = frames["process_instance"], frames["execution_log"]
-    late = max(executions["updated_at"].max(), logs["created_at"].max()) + timedelta(hours=1)
-    moved = executions.filter(
-        (pl.col("state_cd") == 4) & (pl.col("start_time").dt.date() == date(2026, 3, 8))
-    )["id"].min()
-    waiting = executions.filter(pl.col("state_cd") == 2)["id"].min()
-    assert moved is not None and waiting is not None
-    is_moved, is_waiting = pl.col("id") == moved, pl.col("id") == waiting
-    executions = executions.with_columns(
-        pl.when(is_moved)
-        .then(pl.col("start_time") - timedelta(days=10))
-        .otherwise(pl.col("start_time"))
-        .alias("start_time"),
-        pl.when(is_moved)
-        .then(pl.col("end_time") - timedelta(days=10))
-        .when(is_waiting)
-        .then(pl.col("start_time") + timedelta(seconds=5))
-        .otherwise(pl.col("end_time"))
-        .alias("end_time"),
-        pl.when(is_waiting).then(4).otherwise(pl.col("state_cd")).cast(pl.Int16).alias("state_cd"),
-        pl.when(is_moved | is_waiting)
-        .then(late)
-        .otherwise(pl.col("updated_at"))
-        .alias("updated_at"),
-    )
-    organizations = frames["organization"]
-    org = organizations["id"].min()
-    organizations = organizations.with_columns(
-        pl.when(pl.col("id") == org)
-        .then(pl.lit("Asia/Kolkata"))
-        .otherwise(pl.col("timezone"))
-        .alias("timezone"),
-        pl.when(pl.col("id") == org).then(late).otherwise(pl.col("updated_at")).alias("updated_at"),
-    )
-    line = logs.head(1).with_columns(
-        pl.lit(logs["id"].max() + 1, dtype=logs["id"].dtype).alias("id"),
-        pl.lit(moved).alias("process_instance_id"),
-        pl.lit(executions.filter(is_moved)["organization_id"][0]).alias("organization_id"),
-        pl.lit(None, dtype=pl.String).alias("node_id"),
-        pl.lit("ERROR").alias("level"),
-        pl.lit("late line").alias("message"),
-        pl.lit(late).alias("created_at"),
-    )
-    return {
-        **frames,
-        "process_instance": executions,
-        "organization": organizations,
-        "execution_log": pl.concat([logs, line]),
-    }
-
-
-@pytest.fixture(scope="module", params=["first_refresh", "after_late_changes"])
-def built(request, generated, tmp_path_factory):
-    """(source frames, published file): one refresh of the generated source, or a
-    second, incremental refresh after `late_changes`."""
-    return refresh_with_late_changes(
-        tmp_path_factory.mktemp(request.param),
-        generated,
-        late_changes if request.param == "after_late_changes" else None,
-        ("process_instance", "organization", "execution_log"),
-    )
+@pytest.fixture(scope="module", params=BUILDS)
+def built(request, demo_builds):
+    """(source frames, published file) of the shared demo source: after one refresh, or
+    after a second, incremental refresh of late changes (tests/late_changes.py,
+    late_run_changes among them)."""
+    return demo_builds[request.param]
 
 
 @pytest.fixture
@@ -97,48 +31,6 @@ def frames(built):
 @pytest.fixture
 def published(built):
     return built[1]
-
-
-def executions(frames) -> pl.DataFrame:
-    """fct_executions per METRICS.md's status table, written independently of dbt."""
-    nodes = frames["node_instance"]
-    unhandled = (
-        nodes.filter((pl.col("status_cd") == 7) & ~pl.col("error_handled"))
-        .select(pl.col("process_instance_id").alias("id"))
-        .unique()
-        .with_columns(pl.lit(True).alias("unhandled"))
-    )
-    status = (
-        pl.when(pl.col("state_cd") == 1)
-        .then(pl.lit("running"))
-        .when(pl.col("state_cd") == 2)
-        .then(pl.lit("waiting"))
-        .when(pl.col("state_cd") == 3)
-        .then(pl.lit("aborted"))
-        .when((pl.col("state_cd") == 7) | pl.col("unhandled"))
-        .then(pl.lit("failed"))
-        .otherwise(pl.lit("succeeded"))
-    )
-    return (
-        frames["process_instance"]
-        .join(unhandled, on="id", how="left")
-        .with_columns(pl.col("unhandled").fill_null(False))
-        .with_columns(status.alias("status"))
-        .with_columns(
-            pl.when(pl.col("status").is_in(["succeeded", "failed"]))
-            .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)
-            .alias("duration_ms"),
-        )
-        .select(
-            pl.col("id").alias("execution_id"),
-            pl.col("organization_id").alias("org_id"),
-            pl.col("process_meta_id").alias("workflow_id"),
-            "start_time",
-            "status",
-            "duration_ms",
-            pl.col("start_time").dt.date().alias("day"),
-        )
-    )
 
 
 def run_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -164,7 +56,9 @@ def run_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 def test_workflow_runs_hourly(frames, published):
-    rows = executions(frames).with_columns(utc_naive("start_time").dt.truncate("1h").alias("hour"))
+    rows = expected_executions(frames).with_columns(
+        utc_naive("start_time").dt.truncate("1h").alias("hour")
+    )
     expected = run_metrics(rows, ["org_id", "workflow_id", "hour", "day"])
     actual = read_mart(published, "workflow_runs_hourly")
     assert_same(actual, expected, ["org_id", "workflow_id", "hour"])
@@ -172,12 +66,12 @@ def test_workflow_runs_hourly(frames, published):
 
 
 def test_org_runs_daily(frames, published):
-    expected = run_metrics(executions(frames), ["org_id", "day"])
+    expected = run_metrics(expected_executions(frames), ["org_id", "day"])
     assert_same(read_mart(published, "org_runs_daily"), expected, ["org_id", "day"])
 
 
 def test_platform_runs_daily(frames, published):
-    expected = run_metrics(executions(frames), ["day"])
+    expected = run_metrics(expected_executions(frames), ["day"])
     actual = read_mart(published, "platform_runs_daily")
     assert_same(actual, expected, ["day"])
     assert actual["runs"].sum() == frames["process_instance"].height
