@@ -10,6 +10,8 @@ import pytest
 
 from orchestration.cli import main
 
+BUILDS = ("first_refresh", "after_late_changes")  # the DemoBuilds every oracle module checks
+
 
 @dataclass
 class Flowmart:
@@ -62,3 +64,21 @@ def demo_builds(tmp_path_factory):
     from tests.oracle import DemoBuilds, demo_source
 
     return DemoBuilds(tmp_path_factory.mktemp("demo_builds"), demo_source(), all_late_changes)
+
+
+@pytest.fixture(scope="module", params=BUILDS)
+def built(request, demo_builds):
+    """(source frames, published file) of the shared demo source, for the oracle modules:
+    after one refresh, or after a second, incremental refresh of late changes
+    (tests/late_changes.py)."""
+    return demo_builds[request.param]
+
+
+@pytest.fixture
+def frames(built):
+    return built[0]
+
+
+@pytest.fixture
+def published(built):
+    return built[1]

@@ -15,12 +15,11 @@ import polars as pl
 import pytest
 
 from orchestration.demo import generate_demo_source, write_source
-from tests.conftest import Flowmart
+from tests.conftest import BUILDS, Flowmart
 
 Frames = dict[str, pl.DataFrame]
 
 END = date(2026, 3, 10)  # the shared demo source's last day
-BUILDS = ("first_refresh", "after_late_changes")  # the DemoBuilds every oracle module checks
 
 
 @contextmanager

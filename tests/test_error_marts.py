@@ -7,30 +7,10 @@ import re
 
 import duckdb
 import polars as pl
-import pytest
 
-from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
+from tests.oracle import assert_same, expected_executions, read_mart, utc_naive
 from tests.sources import create_sqlite_source, insert_rows, node_run
 from tests.sources import execution as execution_row
-
-
-@pytest.fixture(scope="module", params=BUILDS)
-def built(request, demo_builds):
-    """(source frames, published file) of the shared demo source: after one refresh, or
-    after a second, incremental refresh of late changes (tests/late_changes.py: among
-    them a completed execution moved ten days back, and a waiting one that completes)."""
-    return demo_builds[request.param]
-
-
-@pytest.fixture
-def frames(built):
-    return built[0]
-
-
-@pytest.fixture
-def published(built):
-    return built[1]
-
 
 # -- error signatures -------------------------------------------------------------------
 

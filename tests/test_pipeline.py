@@ -2,26 +2,8 @@
 independent polars implementation of METRICS.md (the hidden acceptance tests do the same)."""
 
 import polars as pl
-import pytest
 
-from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
-
-
-@pytest.fixture(scope="module", params=BUILDS)
-def built(request, demo_builds):
-    """(source frames, published file) of the shared demo source: after one refresh, or
-    after a second, incremental refresh of late changes (tests/late_changes.py)."""
-    return demo_builds[request.param]
-
-
-@pytest.fixture
-def frames(built):
-    return built[0]
-
-
-@pytest.fixture
-def published(built):
-    return built[1]
+from tests.oracle import assert_same, expected_executions, read_mart, utc_naive
 
 
 def test_every_execution_is_published_with_its_status(frames, published):

@@ -7,22 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pytest
 
-from tests.oracle import BUILDS, assert_same, read_mart
+from tests.oracle import assert_same, read_mart
 
 DECIDED = ("approved", "revision_requested", "rejected")
 STOP_WORDS = (
     Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "english_stop_words.csv"
 )
-
-
-@pytest.fixture(scope="module", params=BUILDS)
-def built(request, demo_builds):
-    """(source frames, published file) of the shared demo source: after one refresh, or
-    after a second, incremental refresh of late changes (tests/late_changes.py,
-    late_review_changes among them)."""
-    return demo_builds[request.param]
 
 
 def decided_reviews(frames) -> pl.DataFrame:

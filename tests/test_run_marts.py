@@ -9,28 +9,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from tests.oracle import BUILDS, assert_same, expected_executions, read_mart, utc_naive
+from tests.oracle import assert_same, expected_executions, read_mart, utc_naive
 
 STATUSES = ("succeeded", "failed", "aborted", "running", "waiting")
 PERCENTILES = ((0.5, "p50_duration_ms"), (0.95, "p95_duration_ms"), (0.99, "p99_duration_ms"))
-
-
-@pytest.fixture(scope="module", params=BUILDS)
-def built(request, demo_builds):
-    """(source frames, published file) of the shared demo source: after one refresh, or
-    after a second, incremental refresh of late changes (tests/late_changes.py,
-    late_run_changes among them)."""
-    return demo_builds[request.param]
-
-
-@pytest.fixture
-def frames(built):
-    return built[0]
-
-
-@pytest.fixture
-def published(built):
-    return built[1]
 
 
 def run_metrics(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

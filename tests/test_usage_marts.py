@@ -11,27 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.oracle import BUILDS, assert_same, read_mart, utc_naive
+from tests.oracle import assert_same, read_mart, utc_naive
 
 API_KEYS = ["org_id", "api_key_id", "endpoint", "method"]
-
-
-@pytest.fixture(scope="module", params=BUILDS)
-def built(request, demo_builds):
-    """(source frames, published file) of the shared demo source: after one refresh, or
-    after a second, incremental refresh of late changes (tests/late_changes.py,
-    late_usage_rows among them)."""
-    return demo_builds[request.param]
-
-
-@pytest.fixture
-def frames(built):
-    return built[0]
-
-
-@pytest.fixture
-def published(built):
-    return built[1]
 
 
 def api_requests(frames) -> pl.DataFrame:
