@@ -13,6 +13,9 @@ each publication writes a new version directory, `parquet-<UTC time>/`, and the 
 opening `parquet/<mart>.parquet` gets one version or the other, never a mix of both
 being written. The previous version directory is kept, for a reader that resolved the
 link just before the swap; older ones are removed.
+
+A publication killed before its renames (kill -9, power loss) leaves its staging file
+and version directory behind, under names no reader opens; the next one removes them.
 """
 
 from __future__ import annotations
@@ -69,6 +72,19 @@ def _swap_link(link: Path, staging_link: Path) -> Path | None:
     return previous
 
 
+def _remove_stale_staging(published_path: Path, parquet_path: Path) -> None:
+    """Remove what a killed publication left: its staging file (with DuckDB's WAL of it)
+    and staging link, named by that run's pid. Only one run publishes at a time (the
+    warehouse lock), so any found now is stale; its version directory goes with the
+    older versions once this publication is in."""
+    for stale in (
+        *published_path.parent.glob(f".{published_path.name}.*.tmp"),
+        *published_path.parent.glob(f".{published_path.name}.*.tmp.wal"),
+        *parquet_path.parent.glob(f".{parquet_path.name}.*.tmp"),
+    ):
+        stale.unlink(missing_ok=True)
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     marts: list[str],
@@ -79,6 +95,7 @@ def publish(
     """Copy `marts` from the working warehouse (`con`) into a new DuckDB file and a new
     Parquet version directory, then swap both in."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(published_path, parquet_path)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     published_at = datetime.now(UTC).replace(tzinfo=None)

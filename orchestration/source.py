@@ -7,7 +7,7 @@ fastest path here anyway: Arrow-native, streaming, with bound parameters.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -21,7 +21,8 @@ class SourceContractError(RuntimeError):
 
 
 class SourceUnavailableError(RuntimeError):
-    """The source database cannot be connected to (down, unknown, refused the login)."""
+    """The source database cannot be connected to (down, unknown, refused the login) or
+    read from (a table the driver fails to read, the connection lost mid-extraction)."""
 
 
 def _is_text(t: pa.DataType) -> bool:
@@ -88,7 +89,9 @@ class SourceDatabase:
     """One open connection to the platform's database.
 
     No error raised here shows the URL's password: the drivers' messages (libpq quotes
-    the parts of a URL it cannot parse) go through `redact`.
+    the parts of a URL it cannot parse) go through `redact`. They are not chained either:
+    the message says it all, the table and the masked source included, and is what the
+    CLI shows (it prints the innermost error of a failed step).
     """
 
     def __init__(self, url: str):
@@ -117,6 +120,30 @@ class SourceDatabase:
         with redacted_errors(self._url):
             return self._table_schema(table)
 
+    def _connection_lost(self) -> bool:
+        """Asked after a statement failed: does the source still answer? A server that
+        went away (shut down, crashed, network cut) fails every statement from then on."""
+        try:
+            self._conn.rollback()  # a failed statement aborts PostgreSQL's transaction
+            with closing(self._conn.cursor()) as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+        except Exception:
+            return True
+        return False
+
+    def _read_error(self, table: SourceTable, exc: Exception, lost: bool) -> SourceUnavailableError:
+        """What to raise when reading `table` failed with `exc` (`lost`: the connection)."""
+        detail = " ".join(redact(str(exc), self._url).split())  # libpq's text spans lines
+        if lost:
+            return SourceUnavailableError(
+                f"lost the connection to the source {display_url(self._url)} while reading "
+                f"table {table.name}: {detail}"
+            )
+        return SourceUnavailableError(
+            f"cannot read table {table.name} of the source {display_url(self._url)}: {detail}"
+        )
+
     def _table_schema(self, table: SourceTable) -> pa.Schema:
         try:
             if self.kind == "sqlite":
@@ -129,9 +156,11 @@ class SourceDatabase:
                 return pa.schema(declared)
             return self._conn.adbc_get_table_schema(table.name)
         except Exception as exc:  # the drivers raise their own error classes
+            if self._connection_lost():
+                raise self._read_error(table, exc, lost=True) from None
             raise SourceContractError(
                 f"source table {table.name} cannot be read: {redact(str(exc), self._url)}"
-            ) from exc
+            ) from None
 
     def _select_list(self, table: SourceTable) -> str:
         # SQLite columns are read as text and typed in DuckDB, so one strict cast decides
@@ -149,7 +178,9 @@ class SourceDatabase:
     ) -> Iterator[pa.RecordBatchReader]:
         """Every row whose change column is at or after `since` (all rows when None),
         streamed: the batches are valid while the context is open. Errors raised while
-        they are read, by the driver or by their reader (DuckDB), are redacted too."""
+        they are read, by the driver or by their reader (DuckDB), are redacted too, and
+        when the source stopped answering they become a SourceUnavailableError that
+        names the table and the source."""
         query = f"SELECT {self._select_list(table)} FROM {table.name}"
         params: tuple = ()
         if since is not None:
@@ -165,8 +196,19 @@ class SourceDatabase:
         with redacted_errors(self._url):
             cursor = self._conn.cursor()
             try:
-                cursor.execute(query, params)
-                yield cursor.fetch_record_batch()
+                try:
+                    cursor.execute(query, params)
+                    batches = cursor.fetch_record_batch()
+                except Exception as exc:
+                    raise self._read_error(table, exc, self._connection_lost()) from None
+                try:
+                    yield batches
+                except Exception as exc:  # the reader's own error, or the stream's
+                    with suppress(Exception):
+                        cursor.close()  # ends the stream: the connection can be probed
+                    if self._connection_lost():
+                        raise self._read_error(table, exc, lost=True) from None
+                    raise
             finally:
                 cursor.close()
 

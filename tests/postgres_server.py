@@ -116,6 +116,13 @@ class PostgresServer:
         data_dir = self._root / "data"
         initdb = ["-D", str(data_dir), "-A", "trust", "-U", SERVER_USER, "-E", "UTF8"]
         self._run("initdb", *initdb, "--no-sync", "--no-instructions")
+        self._launch()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SERVER_USER, DATABASE)
+
+    def _launch(self) -> None:
+        """Start the postmaster on the data directory; return once it accepts connections."""
+        assert self._root is not None
+        data_dir = self._root / "data"
         settings = {
             "listen_addresses": "127.0.0.1",
             "port": str(self.port),
@@ -126,7 +133,7 @@ class PostgresServer:
             "full_page_writes": "off",
         }
         options = [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")]
-        with (self._root / "server.log").open("wb") as log:
+        with (self._root / "server.log").open("ab") as log:
             self._process = subprocess.Popen(
                 [str(self.bin_dir / "postgres"), "-D", str(data_dir), *options],
                 stdout=subprocess.DEVNULL,
@@ -136,7 +143,6 @@ class PostgresServer:
                 **self._user_kwargs(),
             )
         self._wait_until_ready()
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SERVER_USER, DATABASE)
 
     def add_password_role(self, role: str, password: str) -> str:
         """A login role that may read every table and must authenticate with `password`
@@ -172,8 +178,10 @@ class PostgresServer:
                 raise RuntimeError(f"PostgreSQL did not start; see {self._root}/server.log")
             time.sleep(0.1)
 
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT) of our own postmaster, then remove its directory."""
+    def shut_down(self) -> None:
+        """Fast shutdown (SIGINT) of our own postmaster, keeping its data: the server
+        terminates its clients' connections, as a database going down under them does.
+        `restart` brings it back with the same data, port and URL."""
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGINT)
             try:
@@ -182,6 +190,15 @@ class PostgresServer:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+
+    def restart(self) -> None:
+        """Start the server again after `shut_down`."""
+        if self._process is None:
+            self._launch()
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT) of our own postmaster, then remove its directory."""
+        self.shut_down()
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
