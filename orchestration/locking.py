@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 
 class WarehouseBusy(RuntimeError):
     """Another flowmart run holds the working warehouse."""
@@ -57,3 +59,19 @@ def warehouse_lock(lock_path: Path, holder: dict[str, str], wait_seconds: float)
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def wait_until_writable(database: Path, wait_seconds: float) -> None:
+    """Wait until no process holds DuckDB's own lock on `database`. The run lock above is
+    released the moment a run's main process dies, but a `dbt build` it had started may
+    go on writing for a while (a `kill -9` of the main process alone, the OOM killer):
+    the next run waits for it instead of failing on DuckDB's lock."""
+    deadline = time.monotonic() + wait_seconds
+    while database.exists():
+        try:
+            duckdb.connect(str(database)).close()
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from orchestration.locking import lock_wait_seconds, warehouse_lock
+from orchestration.locking import lock_wait_seconds, wait_until_writable, warehouse_lock
 from orchestration.settings import load_settings
 
 
@@ -17,6 +17,7 @@ class WarehouseLock(dg.ConfigurableResource):
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseLock"]:
         run = context.run
         holder = {"run_id": run.run_id if run else "?", "job": run.job_name if run else "?"}
-        lock_path = load_settings().work_db.with_name(".lock")
-        with warehouse_lock(lock_path, holder, lock_wait_seconds()):
+        work_db = load_settings().work_db
+        with warehouse_lock(work_db.with_name(".lock"), holder, lock_wait_seconds()):
+            wait_until_writable(work_db, lock_wait_seconds())
             yield self
