@@ -3,6 +3,8 @@ the published marts, and compare them with independent polars implementations.""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -190,3 +192,20 @@ def expected_executions(frames: Frames) -> pl.DataFrame:
             pl.col("start_time").dt.date().alias("day"),
         )
     )
+
+
+def published_snapshot(home: Path) -> dict[str, str]:
+    """Everything under published/: each symlink's target, each file's SHA-256."""
+    root = home / "published"
+    tree = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(directory, name)
+            key = str(path.relative_to(root))
+            if path.is_symlink():
+                tree[key] = f"-> {os.readlink(path)}"
+            elif path.is_file():
+                tree[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                tree[key] = "directory"
+    return tree

@@ -28,7 +28,6 @@ once raw/node_instance is extracted.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import shutil
@@ -56,6 +55,7 @@ from models import SOURCE_TABLES, TABLES_BY_NAME
 from orchestration.demo import generate_demo_source, write_source
 from orchestration.settings import PROJECT_ROOT
 from orchestration.source import SourceUnavailableError, open_source
+from tests.oracle import published_snapshot
 from tests.postgres_server import PostgresServer, postgres_available
 
 # The refresh job's steps, in order, and the step of each stage where a refresh is killed.
@@ -107,23 +107,6 @@ def later_runs(frames: dict[str, pl.DataFrame], count: int = LATER_RUNS) -> dict
         "process_instance": moved(chosen, ["id"]),
         "node_instance": moved(chosen_nodes, ["id", "process_instance_id"]),
     }
-
-
-def published_tree(home: Path) -> dict[str, str]:
-    """Everything under published/: each symlink's target, each file's SHA-256."""
-    root = home / "published"
-    tree = {}
-    for directory, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(directory, name)
-            key = str(path.relative_to(root))
-            if path.is_symlink():
-                tree[key] = f"-> {os.readlink(path)}"
-            elif path.is_file():
-                tree[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                tree[key] = "directory"
-    return tree
 
 
 def marts(published: Path) -> dict[str, list[tuple]]:
@@ -417,7 +400,7 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
     stage, platform, tmp_path, make_flowmart
 ):
     home, source_url = platform.home(), platform.source_with_new_rows(tmp_path)
-    before = published_tree(home)
+    before = published_snapshot(home)
     watermarks = committed_watermarks(home)
     refresh = RefreshProcess(home, source_url, tmp_path / "logs")
     try:
@@ -438,7 +421,7 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
     if stage == "dbt":
         assert any("/dbt " in f"{cmd} " for cmd in killed)
 
-    after = published_tree(home)
+    after = published_snapshot(home)
     assert {key: after.get(key) for key in before} == before  # the file, link and Parquet
     left = sorted(after.keys() - before.keys())
     if stage == "publish":  # the killed publication's staging file and version directory
@@ -472,7 +455,7 @@ def test_source_going_away_mid_extraction_is_a_clear_error_and_publishes_nothing
     runs) shuts down while a refresh extracts from it: fast shutdown, which terminates
     the refresh's connection as a database going down under it does."""
     home = platform.home()
-    before = published_tree(home)
+    before = published_snapshot(home)
     watermarks = committed_watermarks(home)
     password = f"Pg-{secrets.token_hex(8)}"
     with PostgresServer() as server:
@@ -500,7 +483,7 @@ def test_source_going_away_mid_extraction_is_a_clear_error_and_publishes_nothing
         ), failure
         assert "NOT published" in err
         assert password not in out + err and quote(password) not in out + err
-        assert published_tree(home) == before
+        assert published_snapshot(home) == before
         assert committed_watermarks(home) == watermarks
 
         server.restart()
@@ -553,7 +536,7 @@ def test_unreadable_source_table_is_a_clear_error_and_publishes_nothing(
     and node runs, with the new rows) went into raw history; nothing is published, no
     watermark committed, and once the table is back, a refresh publishes everything."""
     home, source_url = platform.home(), platform.source_with_new_rows(tmp_path)
-    before = published_tree(home)
+    before = published_snapshot(home)
     watermarks = committed_watermarks(home)
     source = Path(source_url.removeprefix("sqlite:///"))
     with sqlite3.connect(source) as con:
@@ -567,7 +550,7 @@ def test_unreadable_source_table_is_a_clear_error_and_publishes_nothing(
         "flowmart refresh: step failed: raw_tables: orchestration.source.SourceContractError: "
         "source table review_task cannot be read: no such table"
     )
-    assert published_tree(home) == before
+    assert published_snapshot(home) == before
     assert committed_watermarks(home) == watermarks
 
     shutil.copyfile(platform.final_source, source)  # the table is back

@@ -14,7 +14,7 @@ import pytest
 from orchestration import warehouse
 from orchestration.publishing import publish
 from orchestration.settings import load_settings
-from tests.oracle import home_environment, private_copy
+from tests.oracle import home_environment, private_copy, published_snapshot
 from tests.sources import create_sqlite_source, execution, insert_rows, node_run
 
 BASELINE_ROWS = {
@@ -65,21 +65,6 @@ def flowmart(baseline, tmp_path, make_flowmart):
 def marts(path, sql):
     with duckdb.connect(str(path), read_only=True) as con:
         return con.sql(sql).fetchall()
-
-
-def published_snapshot(home: Path) -> dict[str, str]:
-    """Everything under published/: each symlink's target and each file's hash."""
-    root = home / "published"
-    snapshot = {}
-    for directory, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(directory, name)
-            key = str(path.relative_to(root))
-            if path.is_symlink():
-                snapshot[key] = f"-> {os.readlink(path)}"
-            elif path.is_file():
-                snapshot[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return snapshot
 
 
 def parquet_versions(home: Path) -> set[str]:
