@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/python -m models.expectations --check
 
 test: lint  ## what CI runs: linters, then the whole pytest suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 dev: setup  ## the Dagster UI on http://127.0.0.1:3000, same instance as the CLI
 	mkdir -p "$(FLOWMART_HOME)/dagster"

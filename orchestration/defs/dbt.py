@@ -9,6 +9,7 @@ those touched by extracted changes plus the partitions the run was launched for 
 backfill's range, or today for a refresh). A range always runs as one run.
 """
 
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -65,19 +66,27 @@ def project_fingerprint() -> str:
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project unless its manifest was parsed from the current files."""
-    fingerprint = project_fingerprint()
-    parsed_from = MANIFEST_PATH.with_name("manifest.fingerprint")
-    if MANIFEST_PATH.exists() and parsed_from.exists() and parsed_from.read_text() == fingerprint:
-        return MANIFEST_PATH
-    env = {**os.environ, **dbt_environment(load_settings())}
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        check=True,
-    )
-    parsed_from.write_text(fingerprint)
+    """Parse the dbt project unless its manifest was parsed from the current files.
+
+    Processes loading the definitions at the same time (a CLI run and `dagster dev`,
+    parallel test workers) share `dbt_project/target`: they take turns on a file lock,
+    so one parses and the others find its manifest current."""
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with MANIFEST_PATH.with_name("parse.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        fingerprint = project_fingerprint()
+        parsed_from = MANIFEST_PATH.with_name("manifest.fingerprint")
+        current = parsed_from.exists() and parsed_from.read_text() == fingerprint
+        if current and MANIFEST_PATH.exists():
+            return MANIFEST_PATH
+        env = {**os.environ, **dbt_environment(load_settings())}
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            check=True,
+        )
+        parsed_from.write_text(fingerprint)
     return MANIFEST_PATH
 
 
