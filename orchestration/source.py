@@ -162,6 +162,19 @@ class SourceDatabase:
                 f"source table {table.name} cannot be read: {redact(str(exc), self._url)}"
             ) from None
 
+    def _query(self, table: SourceTable) -> str:
+        if self.kind != "sqlite":
+            return f"SELECT {self._select_list(table)} FROM {table.name}"
+        # The SQLite driver types each column from the first batch it reads: a column NULL
+        # in every row of that batch becomes INT64 and the first text after it fails the
+        # read. One leading row of empty strings makes every column text; it is dropped
+        # again by _without_type_probe.
+        probe = ", ".join(f"'' AS \"{c}\"" for c in table.column_names)
+        return (
+            f'SELECT {probe}, 1 AS "{TYPE_PROBE}" UNION ALL '
+            f"SELECT {self._select_list(table)}, 0 FROM {table.name}"
+        )
+
     def _select_list(self, table: SourceTable) -> str:
         # SQLite columns are read as text and typed in DuckDB, so one strict cast decides
         # what is valid for both sources; PostgreSQL JSONB arrives as text the same way.
@@ -181,7 +194,7 @@ class SourceDatabase:
         they are read, by the driver or by their reader (DuckDB), are redacted too, and
         when the source stopped answering they become a SourceUnavailableError that
         names the table and the source."""
-        query = f"SELECT {self._select_list(table)} FROM {table.name}"
+        query = self._query(table)
         params: tuple = ()
         if since is not None:
             if self.kind == "sqlite":
@@ -199,6 +212,8 @@ class SourceDatabase:
                 try:
                     cursor.execute(query, params)
                     batches = cursor.fetch_record_batch()
+                    if self.kind == "sqlite":
+                        batches = _without_type_probe(batches)
                 except Exception as exc:
                     raise self._read_error(table, exc, self._connection_lost()) from None
                 try:
@@ -211,6 +226,25 @@ class SourceDatabase:
                     raise
             finally:
                 cursor.close()
+
+
+TYPE_PROBE = "__flowmart_type_probe"
+
+
+def _without_type_probe(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """The SQLite rows without the leading type-probe row and column (see _query)."""
+    schema = reader.schema.remove(reader.schema.get_field_index(TYPE_PROBE))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        first = True
+        for batch in reader:
+            if first and batch.num_rows:
+                if batch.column(TYPE_PROBE)[0].as_py() != 1:
+                    raise RuntimeError("the SQLite driver did not return the type probe first")
+                batch, first = batch.slice(1), False
+            yield batch.drop_columns([TYPE_PROBE])
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 @contextmanager

@@ -247,3 +247,25 @@ def review(id_, execution_id, node_id, decided_at, status):
         "decided_at": decided_at,
         "updated_at": decided_at or "2026-03-01T10:00:01Z",
     }
+
+
+def test_a_text_column_null_for_thousands_of_rows_then_set_is_read(tmp_path, work):
+    """The SQLite driver types a column from its first batch: without the type probe, a
+    parent_instance_id NULL in the first thousands of rows made the first set one fail
+    the whole read (seen on a generated 15-day source)."""
+    rows = [
+        execution(f"e{i:05}", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z") for i in range(5000)
+    ]
+    rows.append(
+        {
+            **execution("e99999", "2026-03-01T10:00:00Z", None, state=2),
+            "parent_instance_id": "e00001",
+        }
+    )
+    url = create_sqlite_source(tmp_path / "src.sqlite", {"process_instance": rows})
+    result = extract(url, PROCESS_INSTANCE, work)
+    assert result.rows_inserted == 5001
+    parents = work.sql(
+        "SELECT id, parent_instance_id FROM raw.process_instance WHERE parent_instance_id IS NOT NULL"
+    ).fetchall()
+    assert parents == [("e99999", "e00001")]
