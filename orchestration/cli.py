@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import date
 
-from orchestration.settings import Settings, load_settings
+from orchestration.settings import Settings, SettingsError, load_settings, parse_dbt_vars
 from orchestration.source_url import display_url
 
 
@@ -54,6 +54,11 @@ def _prepare_environment(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
+    try:
+        parse_dbt_vars(settings.dbt_vars)
+    except SettingsError as exc:
+        print(f"flowmart: {exc}", file=sys.stderr)
+        return 2
     _prepare_environment(settings)
     from orchestration import commands  # Dagster and dbt imports take seconds: load late
 

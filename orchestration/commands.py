@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -47,6 +49,20 @@ DEMO_QUERIES = {
         WHERE over_any_limit OR abs(billing_difference_rate) > 0.005
         ORDER BY month, billing_owner_id LIMIT 10""",
 }
+# ... and ends with what operators act on first (issue 7).
+OPEN_ALERTS = """
+        SELECT rule_id, org_id, metric, operator, threshold, round(value, 4) AS value,
+               window_end, firing_windows
+        FROM (
+            SELECT *,
+                   count(*) OVER (PARTITION BY rule_id) AS firing_windows,
+                   row_number() OVER (PARTITION BY rule_id ORDER BY window_end DESC) AS latest
+            FROM marts.alert_events WHERE acknowledged_at IS NULL
+        )
+        WHERE latest = 1 ORDER BY window_end DESC, rule_id LIMIT 10"""
+TOP_INSIGHTS = """
+    SELECT priority, severity, title, recommendations FROM marts.insights
+    WHERE is_significant ORDER BY priority LIMIT 5"""
 
 
 def log_level() -> str:
@@ -209,12 +225,27 @@ def demo(settings: Settings, days: int, executions_per_day: int, seed: int) -> i
         print(f"flowmart demo: using existing {settings.demo_source_path}")
     code = refresh(settings)
     if code == 0:
-        with duckdb.connect(str(settings.published_db), read_only=True) as con:
-            for title, sql in DEMO_QUERIES.items():
-                print(f"\n{title}:")
-                print(con.sql(sql))
-        print(f"Query it yourself: .venv/bin/duckdb -readonly {settings.published_db}")
+        print_demo_summary(settings.published_db)
     return code
+
+
+def print_demo_summary(published_db: Path) -> None:
+    """The demo's answers from the published file, ending with the operations layer."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        for title, sql in DEMO_QUERIES.items():
+            print(f"\n{title}:")
+            print(con.sql(sql))
+        print("\nTop insights (marts.insights, significant findings by priority):")
+        for priority, severity, title, recommendations in con.sql(TOP_INSIGHTS).fetchall():
+            print(f"{priority:>3}. [{severity}] {title}")
+            print(
+                textwrap.fill(
+                    recommendations, 96, initial_indent="     ", subsequent_indent="     "
+                )
+            )
+        print("\nOpen alerts (marts.alert_events, each unacknowledged rule's latest window):")
+        print(con.sql(OPEN_ALERTS))
+    print(f"Query it yourself: .venv/bin/duckdb -readonly {published_db}")
 
 
 def _quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:

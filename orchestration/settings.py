@@ -7,6 +7,10 @@ FLOWMART_SOURCE_URL sqlite:///path or postgresql://user:pass@host:port/db
 FLOWMART_EXTRACT_OVERLAP_SECONDS
                     how far before the committed watermark extraction re-reads, to
                     catch rows whose change time precedes their commit (default 300).
+FLOWMART_DBT_VARS   dbt vars for this installation, a YAML mapping such as
+                    '{cost_spike_warning_pct: 40, alert_min_runs: 10}': the operations
+                    layer's thresholds (declared with their defaults at the end of
+                    dbt_project/dbt_project.yml) without editing the project.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+import yaml
 
 from orchestration.source_url import display_url
 
@@ -28,6 +34,7 @@ class Settings:
     home: Path
     source_url: str
     extract_overlap: timedelta = timedelta(seconds=300)
+    dbt_vars: str = ""  # FLOWMART_DBT_VARS, checked by parse_dbt_vars
 
     def __repr__(self) -> str:  # not the dataclass's: that would show the password
         return (
@@ -65,6 +72,26 @@ class Settings:
         return self.home / "dagster"
 
 
+class SettingsError(ValueError):
+    """A FLOWMART_* variable that cannot be used as it is."""
+
+
+def parse_dbt_vars(text: str) -> dict:
+    """FLOWMART_DBT_VARS as a mapping; a clear error rather than a dbt failure mid-run."""
+    if not text.strip():
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"FLOWMART_DBT_VARS is not valid YAML: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise SettingsError(
+            "FLOWMART_DBT_VARS must be a YAML mapping such as '{alert_min_runs: 10}', "
+            f"got {text!r}"
+        )
+    return parsed
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("FLOWMART_HOME", "data")).resolve()
     default_source = f"sqlite:///{home / 'source' / 'demo.sqlite'}"
@@ -74,4 +101,5 @@ def load_settings() -> Settings:
         extract_overlap=timedelta(
             seconds=float(os.environ.get("FLOWMART_EXTRACT_OVERLAP_SECONDS", "300"))
         ),
+        dbt_vars=os.environ.get("FLOWMART_DBT_VARS", ""),
     )

@@ -266,6 +266,7 @@ def test_a_text_column_null_for_thousands_of_rows_then_set_is_read(tmp_path, wor
     result = extract(url, PROCESS_INSTANCE, work)
     assert result.rows_inserted == 5001
     parents = work.sql(
-        "SELECT id, parent_instance_id FROM raw.process_instance WHERE parent_instance_id IS NOT NULL"
+        "SELECT id, parent_instance_id FROM raw.process_instance "
+        "WHERE parent_instance_id IS NOT NULL"
     ).fetchall()
     assert parents == [("e99999", "e00001")]

@@ -30,7 +30,7 @@ from orchestration import warehouse
 from orchestration.defs.resources import WarehouseLock
 from orchestration.partitions import dirty_days, mark_days, partitions_start
 from orchestration.quality import warm_up_great_expectations
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings, parse_dbt_vars
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 PUBLISHED_SCHEMA = "marts"
@@ -44,6 +44,15 @@ def dbt_executable() -> str:
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """What profiles.yml reads: the working warehouse of this FLOWMART_HOME."""
     return {"FLOWMART_WORK_DB": str(settings.work_db)}
+
+
+def dbt_build_args(settings: Settings) -> list[str]:
+    """The one `dbt build` of a run, with this installation's FLOWMART_DBT_VARS. The same
+    vars on every run keep dbt's partial parse; changing them re-parses once."""
+    overrides = parse_dbt_vars(settings.dbt_vars)
+    if not overrides:
+        return ["build"]
+    return ["build", "--vars", json.dumps(overrides, sort_keys=True)]
 
 
 def project_fingerprint() -> str:
@@ -172,7 +181,9 @@ def dbt_models(
     warm_up_great_expectations()  # imports GE while dbt runs: the checks come next
     # A stable target path per FLOWMART_HOME keeps dbt's partial-parse state between runs
     # (the profile, hence the parse, differs between homes).
-    yield from dbt.cli(["build"], context=context, target_path=settings.dbt_target).stream()
+    yield from dbt.cli(
+        dbt_build_args(settings), context=context, target_path=settings.dbt_target
+    ).stream()
     # The run's own partitions are recorded by Dagster; also record the other days that
     # source changes made dbt rebuild (a late completion on an older day, say).
     requested = set(context.partition_keys)
