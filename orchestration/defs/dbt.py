@@ -1,8 +1,10 @@
 """dbt models as Dagster assets, built by a single `dbt build` per run.
 
-One dbt invocation costs ~5 s of start-up, so the whole selection (models, unit tests,
+One dbt invocation costs ~5 s of start-up, so the whole selection (models, snapshots,
 data tests) runs in one call; dbt's data tests become Dagster asset checks and a failing
-one fails the step, so nothing downstream (publication) runs.
+one fails the step, so nothing downstream (publication) runs. dbt's unit tests check the
+SQL, not the data: the test suite runs them (tests/test_dbt_project.py), a refresh does
+not spend seconds on them.
 
 The models are day-partitioned in Dagster. dbt rebuilds the days in `meta.dirty_days`:
 those touched by extracted changes plus the partitions the run was launched for (a
@@ -49,10 +51,11 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 def dbt_build_args(settings: Settings) -> list[str]:
     """The one `dbt build` of a run, with this installation's FLOWMART_DBT_VARS. The same
     vars on every run keep dbt's partial parse; changing them re-parses once."""
+    args = ["build", "--exclude", "test_type:unit"]
     overrides = parse_dbt_vars(settings.dbt_vars)
-    if not overrides:
-        return ["build"]
-    return ["build", "--vars", json.dumps(overrides, sort_keys=True)]
+    if overrides:
+        args += ["--vars", json.dumps(overrides, sort_keys=True)]
+    return args
 
 
 def project_fingerprint() -> str:
