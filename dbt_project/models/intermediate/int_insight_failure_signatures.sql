@@ -31,7 +31,7 @@ counted as (
         window_days,
         org_id,
         error_signature,
-        grouping(org_id) = 1 as is_platform,
+        {{ is_platform_row('org_id') }} as is_platform,
         count(*) as failures
 
     from failed_executions
@@ -62,7 +62,7 @@ final as (
             { 'error_signature': error_signature, 'failures': failures, 'share': round(share, 4) }
             order by signature_rank
         )) as varchar) as breakdown,
-        case when is_platform then 'platform' else 'org' end as scope,
+        {{ scope_name('is_platform') }} as scope,
         arg_min(error_signature, signature_rank) as top_error_signature,
         arg_min(share, signature_rank) as top_error_share
 

@@ -46,7 +46,7 @@ run_measures as (
     select
         window_days,
         org_id,
-        grouping(org_id) = 1 as is_platform,
+        {{ is_platform_row('org_id') }} as is_platform,
     {%- for period, condition in [('current', 'is_current'), ('previous', 'not is_current')] %}
         count(*) filter (where {{ condition }}) as {{ period }}_runs,
         count(*) filter (where {{ condition }} and status in ('succeeded', 'failed'))
@@ -69,7 +69,7 @@ cost_measures as (
     select
         window_days,
         org_id,
-        grouping(org_id) = 1 as is_platform,
+        {{ is_platform_row('org_id') }} as is_platform,
         coalesce(sum(cost_usd) filter (where is_current), 0) as current_ai_cost_usd,
         coalesce(sum(cost_usd) filter (where not is_current), 0) as previous_ai_cost_usd
 
@@ -112,7 +112,7 @@ final as (
 
     select
         combined.window_days,
-        case when combined.is_platform then 'platform' else 'org' end as scope,
+        {{ scope_name('combined.is_platform') }} as scope,
         combined.org_id,
         periods.as_of_day,
         periods.current_start,

@@ -56,7 +56,7 @@ scope_usage as (
         node_type,
         model_provider,
         model_name,
-        grouping(org_id) = 1 as is_platform,
+        {{ is_platform_row('org_id') }} as is_platform,
         count(*) as calls,
         sum(cost_cents) / 10000.0 as cost_usd
 
@@ -86,7 +86,7 @@ final as (
         alternative.calls as alternative_calls,
         alternative.success_rate as alternative_success_rate,
         alternative.cost_per_call_usd as alternative_cost_per_call_usd,
-        case when usage.is_platform then 'platform' else 'org' end as scope
+        {{ scope_name('usage.is_platform') }} as scope
 
     from scope_usage as usage
     inner join platform_models as used

@@ -30,7 +30,7 @@ credential_versions as (
 
 months as (
 
-    select distinct cast(date_trunc('month', started_at) as date) as month
+    select distinct {{ month_of('started_at') }} as month
     from executions
     where parent_execution_id is null
     union
@@ -42,7 +42,7 @@ month_ends as (
 
     select
         month,
-        least(month + interval 1 month, cast(current_timestamp as timestamp)) as as_of
+        least(month + interval 1 month, {{ utc_now() }}) as as_of
 
     from months
 

@@ -35,7 +35,7 @@ daily_costs as (
     select
         ai_usage.org_id,
         ai_usage.day,
-        grouping(ai_usage.org_id) = 1 as is_platform,
+        {{ is_platform_row('ai_usage.org_id') }} as is_platform,
         sum(ai_usage.cost_usd) as cost_usd
 
     from {{ ref('ai_usage_daily') }} as ai_usage
@@ -171,7 +171,7 @@ final as (
         projections.projected_next_7d_usd,
         projections.projected_next_30d_usd,
         trends.r_squared,
-        case when trends.is_platform then 'platform' else 'org' end as scope,
+        {{ scope_name('trends.is_platform') }} as scope,
         greatest(0, 1 - fit_errors.rmse_usd / nullif(trends.history_daily_avg_usd, 0))
             as confidence
 

@@ -40,7 +40,7 @@ inventory as (
 owner_executions as (
 
     select
-        cast(date_trunc('month', executions.started_at) as date) as month,
+        {{ month_of('executions.started_at') }} as month,
         coalesce(organizations.billing_owner_id, executions.org_id) as billing_owner_id,
         count(*) as executions
 
