@@ -47,8 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _prepare_environment(settings: Settings) -> None:
+    from orchestration.dagster_instance import ensure_instance_yaml
+
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    ensure_instance_yaml(settings.dagster_home)
 
 
 def main(argv: list[str] | None = None) -> int:

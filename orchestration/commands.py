@@ -81,6 +81,9 @@ class RunOutcome:
     check_failures: list[str] = field(default_factory=list)
     check_warnings: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
+    # no input of any mart changed since the last publication: nothing was rebuilt, the
+    # published marts are current (orchestration/rebuild.py)
+    up_to_date: bool = False
 
 
 def _check_label(evaluation) -> str:
@@ -119,9 +122,13 @@ def run_job(
     log_path = load_settings().home / "logs" / "runs.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's whole log to stdout: keep it in a file, print a summary.
-    with log_path.open("a") as log, contextlib.redirect_stdout(log):
+    with (
+        log_path.open("a") as log,
+        contextlib.redirect_stdout(log),
+        dg.DagsterInstance.get() as instance,
+    ):
         result = defs.resolve_job_def(job_name).execute_in_process(
-            instance=dg.DagsterInstance.get(),
+            instance=instance,
             raise_on_error=False,
             tags=tags,
             run_config={"loggers": {"console": {"config": {"log_level": log_level()}}}},
@@ -144,11 +151,20 @@ def run_job(
             outcome.check_failures.append(_check_label(evaluation))
         else:
             outcome.check_warnings.append(_check_label(evaluation))
+    skipped = set()
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             outcome.step_failures.append(
                 f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
             )
+        elif event.event_type_value == "STEP_SKIPPED":
+            skipped.add(event.step_key)
+    outcome.up_to_date = (
+        result.success
+        and not outcome.published
+        and not outcome.check_failures
+        and {"dbt_models", "published__flowmart"} & skipped == {"published__flowmart"}
+    )
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -167,6 +183,10 @@ def report(command: str, settings: Settings, outcome: RunOutcome) -> int:
     )
     for warning in outcome.check_warnings:
         print(f"  warning    {warning}")
+    if outcome.up_to_date:
+        print("  published  nothing changed since the last publication: nothing rebuilt")
+        print(f"  file       {settings.published_db} (current)")
+        return 0
     if not outcome.published:
         for failure in outcome.check_failures:
             print(f"flowmart {command}: check failed: {failure}", file=sys.stderr)

@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from orchestration.defs.dbt import dbt_models, dbt_resource, today_partition_key
+from orchestration.defs.dbt import dbt_models, today_partition_key
 from orchestration.defs.extract import EXTRACT_GROUP, raw_tables
 from orchestration.defs.publish import published_flowmart
 from orchestration.defs.quality import great_expectations_suites, raw_great_expectations
@@ -44,7 +44,7 @@ defs = dg.Definitions(
     asset_checks=[raw_great_expectations, great_expectations_suites, quarantine_rate],
     jobs=[refresh_job, rebuild_job],
     schedules=[nightly_refresh],
-    resources={"dbt": dbt_resource, "warehouse_lock": WarehouseLock()},
+    resources={"warehouse_lock": WarehouseLock()},
     # Dagster's multiprocess executor spends minutes on process start-up for small
     # steps here; every step is DuckDB- or dbt-bound anyway.
     executor=dg.in_process_executor,

@@ -16,7 +16,12 @@ import duckdb
 
 from models import SourceTable
 from orchestration.partitions import mark_changed_days
-from orchestration.quarantine import SOURCE_VALUES_COLUMN, any_key_null, checked_changes_sql
+from orchestration.quarantine import (
+    REASON_COLUMN,
+    SOURCE_VALUES_COLUMN,
+    any_key_null,
+    checked_changes_sql,
+)
 from orchestration.source import SourceContractError, SourceDatabase, check_contract
 from orchestration.warehouse import META_SCHEMA, RAW_SCHEMA, query_one, run
 
@@ -26,7 +31,7 @@ class ExtractResult:
     table: str
     rows_read: int
     rows_inserted: int
-    rows_updated: int
+    rows_updated: int  # existing rows whose content changed (re-read identical rows are not)
     since: datetime | None
     pending_watermark: datetime | None
     extra_columns: tuple[str, ...]
@@ -34,6 +39,40 @@ class ExtractResult:
 
 def _key_match(table: SourceTable, left: str, right: str) -> str:
     return " AND ".join(f'{left}."{k}" = {right}."{k}"' for k in table.primary_key)
+
+
+def _identical(table: SourceTable, left: str, right: str) -> str:
+    """Two versions of a row hold the same values (quarantine verdict included)."""
+    columns = [*table.column_names, REASON_COLUMN, SOURCE_VALUES_COLUMN]
+    return " AND ".join(f'{left}."{c}" IS NOT DISTINCT FROM {right}."{c}"' for c in columns)
+
+
+def drop_unchanged(con: duckdb.DuckDBPyConnection, table: SourceTable, changes: str) -> None:
+    """Remove from `changes` the rows raw history already holds as they are: the overlap
+    re-reads rows every refresh, and they must neither dirty a day nor count as a change
+    (a quiet night rebuilds nothing). A keyless row is the same row when its source
+    values are (that is how it is replaced, too)."""
+    target = f"{RAW_SCHEMA}.{table.name}"
+    run(
+        con,
+        f"DELETE FROM {changes} c USING {target} r "
+        f"WHERE {_key_match(table, 'c', 'r')} AND {_identical(table, 'c', 'r')}",
+    )
+    run(
+        con,
+        f"DELETE FROM {changes} c USING {target} r WHERE ({any_key_null(table, 'c')}) "
+        f"AND ({any_key_null(table, 'r')}) AND r.{SOURCE_VALUES_COLUMN} = c.{SOURCE_VALUES_COLUMN}",
+    )
+
+
+def mark_changed_input(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
+    """Record that raw.<table_name> changed since the last publication: the models
+    downstream of it are rebuilt (orchestration/rebuild.py); publication clears it."""
+    run(
+        con,
+        f"INSERT INTO {META_SCHEMA}.changed_inputs VALUES (?) ON CONFLICT DO NOTHING",
+        [f"{RAW_SCHEMA}.{table_name}"],
+    )
 
 
 def committed_watermark(con: duckdb.DuckDBPyConnection, table: SourceTable) -> datetime | None:
@@ -48,7 +87,7 @@ def _upsert_changes(
     con: duckdb.DuckDBPyConnection,
     committed: datetime | None,
     extracted_at: datetime,
-) -> tuple[int, int, datetime | None]:
+) -> tuple[int, int, int, datetime | None]:
     """Type, check, deduplicate and upsert `source_changes` into raw history, in one
     transaction (bad rows are kept, quarantined: orchestration/quarantine.py)."""
     target = f"{RAW_SCHEMA}.{table.name}"
@@ -70,9 +109,11 @@ def _upsert_changes(
             con, f'SELECT count(*), max("{table.change_column}") FROM {changes}'
         )
         if first_load:
-            rows_inserted = rows_read
+            rows_inserted = rows_changed = rows_read
             mark_changed_days(con, table.name, target, f"(FROM {target} LIMIT 0)")
         else:
+            drop_unchanged(con, table, "changes")
+            (rows_changed,) = query_one(con, "SELECT count(*) FROM changes")
             (rows_inserted,) = query_one(
                 con,
                 f"SELECT count(*) FROM changes c ANTI JOIN {target} r "
@@ -91,6 +132,8 @@ def _upsert_changes(
             )
             run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
             run(con, "DROP TABLE changes")
+        if rows_changed:
+            mark_changed_input(con, table.name)
         pending = max(filter(None, (committed, max_change)), default=None)
         run(
             con,
@@ -105,7 +148,7 @@ def _upsert_changes(
     except BaseException:
         run(con, "ROLLBACK")
         raise
-    return rows_read, rows_inserted, pending
+    return rows_read, rows_inserted, rows_changed, pending
 
 
 def extract_table(
@@ -122,14 +165,16 @@ def extract_table(
     with source.read_changes(table, since) as changes:
         con.register("source_changes", changes)
         try:
-            rows_read, rows_inserted, pending = _upsert_changes(table, con, committed, extracted_at)
+            rows_read, rows_inserted, rows_changed, pending = _upsert_changes(
+                table, con, committed, extracted_at
+            )
         finally:
             con.unregister("source_changes")
     return ExtractResult(
         table=table.name,
         rows_read=rows_read,
         rows_inserted=rows_inserted,
-        rows_updated=rows_read - rows_inserted,
+        rows_updated=rows_changed - rows_inserted,
         since=since,
         pending_watermark=pending,
         extra_columns=tuple(extra_columns),

@@ -14,6 +14,11 @@ opening `parquet/<mart>.parquet` gets one version or the other, never a mix of b
 being written. The previous version directory is kept, for a reader that resolved the
 link just before the swap; older ones are removed.
 
+Only what changed is written again: the staging file starts as a copy of the
+published file, in which the marts rebuilt since (`rebuilt`) are replaced, and the new
+Parquet version directory hard-links the unchanged marts' files of the current version
+(published files are never written in place, so a shared file never changes).
+
 A publication killed before its renames (kill -9, power loss) leaves its staging file
 and version directory behind, under names no reader opens; the next one removes them.
 """
@@ -30,6 +35,7 @@ import duckdb
 
 from orchestration.extraction import commit_watermarks
 from orchestration.partitions import clear_dirty_days
+from orchestration.rebuild import record_publication
 from orchestration.warehouse import META_SCHEMA, query_one, run
 
 MARTS_SCHEMA = "marts"
@@ -85,15 +91,36 @@ def _remove_stale_staging(published_path: Path, parquet_path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _start_from_published(
+    con: duckdb.DuckDBPyConnection, published_path: Path, staging: Path, rebuilt: set[str] | None
+) -> set[str]:
+    """Attach the staging file as `publication`: a copy of the published file when only
+    `rebuilt` changed (returns the marts it already holds), else a new, empty file."""
+    if rebuilt is not None and published_path.exists():
+        shutil.copyfile(published_path, staging)
+        run(con, f"ATTACH '{staging}' AS publication")
+        held = con.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE database_name = 'publication' AND schema_name = ?",
+            [MARTS_SCHEMA],
+        ).fetchall()
+        return {name for (name,) in held}
+    run(con, f"ATTACH '{staging}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+    run(con, f"CREATE SCHEMA publication.{MARTS_SCHEMA}")
+    return set()
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     marts: list[str],
     published_path: Path,
     parquet_path: Path,
     run_id: str | None,
+    rebuilt: set[str] | None = None,
 ) -> Publication:
     """Copy `marts` from the working warehouse (`con`) into a new DuckDB file and a new
-    Parquet version directory, then swap both in."""
+    Parquet version directory, then swap both in. With `rebuilt`, the marts not in it
+    are unchanged since the current publication and are taken from it."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(published_path, parquet_path)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
@@ -103,18 +130,24 @@ def publish(
     staging_link = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
     staging_link.unlink(missing_ok=True)
     rows: dict[str, int] = {}
-    run(con, f"ATTACH '{staging}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+    current_version = parquet_path.resolve() if parquet_path.exists() else None
     try:
+        held = _start_from_published(con, published_path, staging, rebuilt)
         version.mkdir(parents=True)
-        run(con, f"CREATE SCHEMA publication.{MARTS_SCHEMA}")
+        for gone in held - set(marts):  # a mart the project no longer has
+            run(con, f"DROP TABLE publication.{MARTS_SCHEMA}.{gone}")
         for mart in marts:
             table = f"publication.{MARTS_SCHEMA}.{mart}"
-            run(con, f"CREATE TABLE {table} AS SELECT * FROM {MARTS_SCHEMA}.{mart}")
-            run(con, f"COPY {table} TO '{version / mart}.parquet' (FORMAT parquet)")
+            kept = current_version / f"{mart}.parquet" if current_version else None
+            if mart in held and mart not in (rebuilt or set()) and kept and kept.exists():
+                os.link(kept, version / f"{mart}.parquet")
+            else:
+                run(con, f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {MARTS_SCHEMA}.{mart}")
+                run(con, f"COPY {table} TO '{version / mart}.parquet' (FORMAT parquet)")
             (rows[mart],) = query_one(con, f"SELECT count(*) FROM {table}")
         run(
             con,
-            "CREATE TABLE publication.main.publication AS "
+            "CREATE OR REPLACE TABLE publication.main.publication AS "
             "SELECT CAST(? AS TIMESTAMP) AS published_at, CAST(? AS VARCHAR) AS run_id",
             [published_at, run_id],
         )
@@ -147,5 +180,6 @@ def publish(
     )
     commit_watermarks(con)
     clear_dirty_days(con)
+    record_publication(con)
     run(con, "COMMIT")
     return Publication(published_path, published_at, rows, parquet_path, version)

@@ -52,6 +52,17 @@ CREATE TABLE IF NOT EXISTS {META_SCHEMA}.dirty_days (
     reason VARCHAR NOT NULL,  -- the source table whose change touched it, or 'backfill'
     PRIMARY KEY (day, reason)
 );
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.changed_inputs (
+    input VARCHAR PRIMARY KEY  -- raw.<table> whose rows changed since the last publication
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.build_inputs (
+    input     VARCHAR PRIMARY KEY, -- what the models read besides raw rows: project, clocks
+    built     VARCHAR,             -- its value when the working marts were last built
+    published VARCHAR              -- ... when the published marts were built
+);
+CREATE TABLE IF NOT EXISTS {META_SCHEMA}.rebuilt_models (
+    name VARCHAR PRIMARY KEY  -- the dbt nodes the latest dbt build rebuilt
+);
 CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
     published_at TIMESTAMP NOT NULL,
     run_id       VARCHAR,

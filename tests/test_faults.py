@@ -365,14 +365,8 @@ def reached(stage: str, refresh: RefreshProcess) -> Callable[[], bool]:
     step = STEPS[stage]
     if stage == "extract":  # the new rows are in raw history, pending: not published
         return lambda: NEW_ROWS_EXTRACTED in refresh.materialized
-    if stage == "dbt":
-        return lambda: (
-            refresh.count(step, "ASSET_MATERIALIZATION") >= 1
-            and any(
-                " build" in cmd and "/dbt " in f"{cmd} "
-                for cmd in process_group(refresh.process.pid)
-            )
-        )
+    if stage == "dbt":  # dbt runs in the refresh's process and streams each model
+        return lambda: refresh.count(step, "ASSET_MATERIALIZATION") >= 1
     if stage == "checks":
         return lambda: refresh.count(step, "STEP_START") == 1
     # publish: from the mart checks on, in slices (`step_until`): publication takes only
@@ -407,7 +401,7 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
         refresh.wait_for(reached(stage, refresh), f"the {stage} stage")
         if stage == "publish":
             refresh.step_until(publishing(refresh), "the publication")
-        killed = refresh.kill_group()
+        refresh.kill_group()
     finally:
         refresh.close()
     step = STEPS[stage]
@@ -418,8 +412,6 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
     if stage == "extract":
         assert NEW_ROWS_EXTRACTED in refresh.materialized
         assert refresh.count(step, "ASSET_MATERIALIZATION") < len(SOURCE_TABLES)
-    if stage == "dbt":
-        assert any("/dbt " in f"{cmd} " for cmd in killed)
 
     after = published_snapshot(home)
     assert {key: after.get(key) for key in before} == before  # the file, link and Parquet

@@ -1,37 +1,46 @@
-"""dbt models as Dagster assets, built by a single `dbt build` per run.
+"""dbt models as Dagster assets, built by at most one in-process `dbt build` per run.
 
-One dbt invocation costs ~5 s of start-up, so the whole selection (models, snapshots,
-data tests) runs in one call; dbt's data tests become Dagster asset checks and a failing
-one fails the step, so nothing downstream (publication) runs. dbt's unit tests check the
-SQL, not the data: the test suite runs them (tests/test_dbt_project.py), a refresh does
-not spend seconds on them.
+Only the models whose inputs changed since the last publication are rebuilt
+(orchestration/rebuild.py); when none did, dbt is not invoked at all and the checks
+and publication downstream are skipped. The rebuilt models, snapshots and their data
+tests run in one dbt call, in this process (orchestration/dbt_invocation.py: a dbt
+subprocess costs seconds of start-up); dbt's data tests become Dagster asset checks and
+a failing one fails the step, so nothing downstream (publication) runs. dbt's unit
+tests check the SQL, not the data: the test suite runs them (tests/test_dbt_project.py),
+a refresh does not spend seconds on them.
 
 The models are day-partitioned in Dagster. dbt rebuilds the days in `meta.dirty_days`:
-those touched by extracted changes plus the partitions the run was launched for (a
-backfill's range, or today for a refresh). A range always runs as one run.
+those touched by extracted changes, plus the partitions the run was launched for when
+it is not a refresh (a backfill's range). A range always runs as one run.
 """
 
 import fcntl
 import hashlib
-import importlib.metadata
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from packaging.version import Version
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration import warehouse
+from orchestration.dbt_invocation import run_dbt
 from orchestration.defs.resources import WarehouseLock
 from orchestration.partitions import dirty_days, mark_days, partitions_start
-from orchestration.quality import warm_up_great_expectations
+from orchestration.rebuild import (
+    RebuildPlan,
+    changed_inputs,
+    current_inputs,
+    plan_rebuild,
+    project_value,
+    record_build,
+)
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings, parse_dbt_vars
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -48,10 +57,13 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {"FLOWMART_WORK_DB": str(settings.work_db)}
 
 
-def dbt_build_args(settings: Settings) -> list[str]:
-    """The one `dbt build` of a run, with this installation's FLOWMART_DBT_VARS. The same
-    vars on every run keep dbt's partial parse; changing them re-parses once."""
+def dbt_build_args(settings: Settings, plan: RebuildPlan | None = None) -> list[str]:
+    """The one `dbt build` of a run: the plan's nodes (all of them without a plan, or
+    when the plan rebuilds everything), with this installation's FLOWMART_DBT_VARS. The
+    same vars on every run keep dbt's partial parse; changing them re-parses once."""
     args = ["build", "--exclude", "test_type:unit"]
+    if plan is not None and not plan.everything:
+        args += ["--select", *plan.names]
     overrides = parse_dbt_vars(settings.dbt_vars)
     if overrides:
         args += ["--vars", json.dumps(overrides, sort_keys=True)]
@@ -131,41 +143,61 @@ class FlowmartTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
-class FlowmartDbtCliResource(DbtCliResource):
-    """dagster-dbt without its per-invocation start-up costs (seconds each, measured):
-    it asks `dbt --version`, though our dbt_executable is this environment's own dbt, and
-    it loads a dbt adapter in-process, only needed for row-count and column metadata,
-    which flowmart does not fetch."""
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
-
-
-dbt_resource = FlowmartDbtCliResource(
-    project_dir=str(DBT_PROJECT_DIR),
-    profiles_dir=str(DBT_PROJECT_DIR),
-    dbt_executable=dbt_executable(),
-)
-
-
 DAY_PARTITIONS = dg.DailyPartitionsDefinition(
     start_date=partitions_start().isoformat(),
     end_offset=1,  # today, partial, included
 )
 
 
-def _mark_requested_days(context: dg.AssetExecutionContext, settings: Settings) -> list[date]:
-    """Add the run's partitions to the dirty days; return every day dbt will rebuild."""
+def _requested_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
     window = context.partition_time_window
-    first, last = window.start.date(), window.end.date() - timedelta(days=1)
+    return window.start.date(), window.end.date() - timedelta(days=1)
+
+
+def _plan(context: dg.AssetExecutionContext, settings: Settings, manifest) -> tuple:
+    """Mark the requested days (a backfill's range; a refresh rebuilds only what its
+    changes touched), then decide what to rebuild; record it for the checks and
+    publication. Returns (plan, every day partition dbt will rebuild)."""
     with warehouse.connect(settings.work_db) as con:
         warehouse.ensure_schema(con)
-        mark_days(con, first, last, reason="requested")
-        return dirty_days(con)
+        if context.run.tags.get("flowmart/command") != "refresh":
+            first, last = _requested_days(context)
+            mark_days(con, first, last, reason="requested")
+        current = current_inputs(con, project_value(project_fingerprint(), _vars(settings)))
+        plan = plan_rebuild(manifest, changed_inputs(con, current))
+        record_build(con, current, plan)
+        return plan, dirty_days(con)
+
+
+def _unchanged_keys(context, manifest, translator, plan: RebuildPlan) -> list[dg.AssetKey]:
+    """The selected assets the plan does not rebuild, parents before children."""
+    rebuilt = set(plan.nodes)
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(uid: str) -> None:
+        if uid in placed:
+            return
+        placed.add(uid)
+        for parent in manifest["parent_map"].get(uid, []):
+            place(parent)
+        order.append(uid)
+
+    for uid in sorted(manifest["nodes"]):
+        place(uid)
+    selected = set(context.selected_asset_keys)
+    keys = [
+        translator.get_asset_key(manifest["nodes"][uid])
+        for uid in order
+        if uid in manifest["nodes"]
+        and manifest["nodes"][uid]["resource_type"] in ("model", "snapshot", "seed")
+        and uid not in rebuilt
+    ]
+    return [key for key in keys if key in selected]
+
+
+def _vars(settings: Settings) -> dict:
+    return parse_dbt_vars(settings.dbt_vars)
 
 
 @dbt_assets(
@@ -174,19 +206,24 @@ def _mark_requested_days(context: dg.AssetExecutionContext, settings: Settings) 
     partitions_def=DAY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock
-):
+def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock):
     settings = load_settings()
-    days = _mark_requested_days(context, settings)
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    plan, days = _plan(context, settings, manifest)
+    context.log.info(plan.describe())
+    if not plan.nodes:
+        return  # nothing changed: the checks and publication downstream are skipped
     context.log.info(f"rebuilding {len(days)} day partitions: {days[:3]}...{days[-3:]}")
     os.environ.update(dbt_environment(settings))
-    warm_up_great_expectations()  # imports GE while dbt runs: the checks come next
-    # A stable target path per FLOWMART_HOME keeps dbt's partial-parse state between runs
-    # (the profile, hence the parse, differs between homes).
-    yield from dbt.cli(
-        dbt_build_args(settings), context=context, target_path=settings.dbt_target
-    ).stream()
+    # The models whose inputs did not change keep their tables; they are still outputs of
+    # this run, so that their checks and the publication downstream run. None of them is
+    # downstream of a rebuilt one, so they go first, in dependency order.
+    for key in _unchanged_keys(context, manifest, translator, plan):
+        name = context.assets_def.get_output_name_for_asset_key(key)
+        yield dg.Output(None, output_name=name, metadata={"rebuilt": False})
+    yield from run_dbt(
+        dbt_build_args(settings, plan), settings.dbt_target, manifest, translator, context
+    )
     # The run's own partitions are recorded by Dagster; also record the other days that
     # source changes made dbt rebuild (a late completion on an older day, say).
     requested = set(context.partition_keys)

@@ -6,6 +6,7 @@ from orchestration import warehouse
 from orchestration.defs.dbt import published_marts
 from orchestration.defs.resources import WarehouseLock
 from orchestration.publishing import MARTS_SCHEMA, publish
+from orchestration.rebuild import rebuilt_models
 from orchestration.settings import load_settings
 
 MARTS = published_marts()
@@ -27,7 +28,12 @@ def published_flowmart(
     settings = load_settings()
     with warehouse.connect(settings.work_db) as con:
         publication = publish(
-            con, MARTS, settings.published_db, settings.published_parquet, context.run.run_id
+            con,
+            MARTS,
+            settings.published_db,
+            settings.published_parquet,
+            context.run.run_id,
+            rebuilt=rebuilt_models(con),
         )
     return dg.MaterializeResult(
         metadata={
