@@ -29,7 +29,19 @@ class DbtBuildError(Exception):
     """dbt ran, and a node failed (or dbt itself could not start)."""
 
 
-def _run_in_thread(args: list[str], events: queue.Queue, done: object) -> None:
+def parsed_project(msgpack: Path):
+    """The project as parsed once for every home (orchestration/defs/dbt.py parses it
+    when its files change), so that a run parses nothing: dbt's own partial parse is
+    per profile, hence per FLOWMART_HOME, and a fresh home would pay a full parse. The
+    parse does not depend on the home (the warehouse is `work.duckdb` in each)."""
+    from dbt.contracts.graph.manifest import Manifest
+
+    return Manifest.from_msgpack(msgpack.read_bytes())
+
+
+def _run_in_thread(
+    args: list[str], manifest_msgpack: Path | None, events: queue.Queue, done: object
+) -> None:
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
@@ -38,7 +50,8 @@ def _run_in_thread(args: list[str], events: queue.Queue, done: object) -> None:
             events.put(msg_to_dict(message))
 
     try:
-        result = dbtRunner(callbacks=[forward]).invoke(args)
+        parsed = parsed_project(manifest_msgpack) if manifest_msgpack else None
+        result = dbtRunner(manifest=parsed, callbacks=[forward]).invoke(args)
         events.put(result)
     except BaseException as exc:  # reaches the Dagster step, which fails with it
         events.put(exc)
@@ -80,15 +93,17 @@ def run_dbt(
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
     context: dg.AssetExecutionContext,
+    manifest_msgpack: Path | None = None,
 ) -> Iterator[Any]:
     """Run `dbt <command>` in this process; yield a Dagster event per finished node
     (Output for models, snapshots and seeds, AssetCheckResult for tests). Raises
-    DbtBuildError once every event is out when dbt did not succeed."""
+    DbtBuildError once every event is out when dbt did not succeed. With
+    `manifest_msgpack` (a parse of this project), dbt does not parse at all."""
     events: queue.Queue = queue.Queue()
     done = object()
     worker = threading.Thread(
         target=_run_in_thread,
-        args=(dbt_args(command, target_path), events, done),
+        args=(dbt_args(command, target_path), manifest_msgpack, events, done),
         name="dbt",
         daemon=True,
     )

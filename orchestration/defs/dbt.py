@@ -44,6 +44,7 @@ from orchestration.rebuild import (
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings, parse_dbt_vars
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARSED_PROJECT_PATH = MANIFEST_PATH.with_name("partial_parse.msgpack")
 PUBLISHED_SCHEMA = "marts"
 
 
@@ -222,7 +223,13 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
         name = context.assets_def.get_output_name_for_asset_key(key)
         yield dg.Output(None, output_name=name, metadata={"rebuilt": False})
     yield from run_dbt(
-        dbt_build_args(settings, plan), settings.dbt_target, manifest, translator, context
+        dbt_build_args(settings, plan),
+        settings.dbt_target,
+        manifest,
+        translator,
+        context,
+        # this installation's vars may change what dbt parses: then dbt parses (partially)
+        manifest_msgpack=None if _vars(settings) else PARSED_PROJECT_PATH,
     )
     # The run's own partitions are recorded by Dagster; also record the other days that
     # source changes made dbt rebuild (a late completion on an older day, say).
