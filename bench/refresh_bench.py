@@ -187,7 +187,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every volume")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        choices=("full", "nightly", "history"),
+        action="append",
+        help="run only these scenarios (repeatable; default: all)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the homes for profiling")
     args = parser.parse_args()
+    only = set(args.only or ("full", "nightly", "history"))
     per_day = int(33_000 * args.scale)
     small_day = int(3_000 * args.scale)
     work = Path(tempfile.mkdtemp(prefix="flowmart-bench-"))
@@ -214,30 +222,25 @@ def main() -> None:
         )
         write_source(history, url30)
         del history
-        builds = [flowmart(work / f"full{i}", url30, "refresh") for i in range(args.repeats)]
-        median_runs("full build of 30 days from PostgreSQL (empty warehouse)", builds)
-        start = (HISTORY_END - timedelta(days=29)).isoformat()
-        backfills = [
-            flowmart(
-                work / "full0",
+        if "full" in only:
+            full_build(work, url30, args.repeats)
+        nightly = 0.0
+        if "nightly" in only:
+            nightly = one_day_refresh(
+                work / "n30",
                 url30,
-                "backfill",
-                "--start",
-                start,
-                "--end",
-                HISTORY_END.isoformat(),
+                new_day,
+                args.repeats,
+                "nightly refresh of one new day on 30 days",
             )
-            for _ in range(args.repeats)
-        ]
-        median_runs("backfill of the 30 days from raw history", backfills)
-        for i in range(args.repeats):
-            shutil.rmtree(work / f"full{i}")
-        nightly = one_day_refresh(
-            work / "n30", url30, new_day, args.repeats, "nightly refresh of one new day on 30 days"
-        )
-
-        print("4. dashboard answers: published marts vs source tables", flush=True)
-        dashboard(work / "n30" / f"run{args.repeats - 1}" / "published" / "flowmart.duckdb", url30)
+            print("4. dashboard answers: published marts vs source tables", flush=True)
+            published = work / "n30" / f"run{args.repeats - 1}" / "published" / "flowmart.duckdb"
+            dashboard(published, url30)
+        if "history" not in only:
+            print(f"homes kept in {work}" if args.keep else "", flush=True)
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+            return
 
         print("3. the one-day refresh on 365 days of history vs on 7", flush=True)
         results = {}
@@ -260,7 +263,25 @@ def main() -> None:
             f"  ratio 365 / 7 days of history: {results[365] / results[7]:.2f} "
             f"(30-day nightly: {nightly:.1f} s)"
         )
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"homes kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def full_build(work: Path, url: str, repeats: int) -> None:
+    builds = [flowmart(work / f"full{i}", url, "refresh") for i in range(repeats)]
+    median_runs("full build of 30 days from PostgreSQL (empty warehouse)", builds)
+    start = (HISTORY_END - timedelta(days=29)).isoformat()
+    backfills = [
+        flowmart(
+            work / "full0", url, "backfill", "--start", start, "--end", HISTORY_END.isoformat()
+        )
+        for _ in range(repeats)
+    ]
+    median_runs("backfill of the 30 days from raw history", backfills)
+    for i in range(repeats):
+        shutil.rmtree(work / f"full{i}")
 
 
 if __name__ == "__main__":
