@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import textwrap
@@ -63,6 +64,12 @@ OPEN_ALERTS = """
 TOP_INSIGHTS = """
     SELECT priority, severity, title, recommendations FROM marts.insights
     WHERE is_significant ORDER BY priority LIMIT 5"""
+
+
+# Dagster warns of every blocking check that emitted no result before a step it gates.
+# A refresh leaves out, by design, the dbt tests and suites of the marts it did not
+# rebuild (orchestration/rebuild.py): hundreds of such warnings, none of them news.
+logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
 
 
 def log_level() -> str:

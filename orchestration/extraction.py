@@ -47,15 +47,18 @@ def _identical(table: SourceTable, left: str, right: str) -> str:
     return " AND ".join(f'{left}."{c}" IS NOT DISTINCT FROM {right}."{c}"' for c in columns)
 
 
-def drop_unchanged(con: duckdb.DuckDBPyConnection, table: SourceTable, changes: str) -> None:
-    """Remove from `changes` the rows raw history already holds as they are: the overlap
-    re-reads rows every refresh, and they must neither dirty a day nor count as a change
-    (a quiet night rebuilds nothing). A keyless row is the same row when its source
-    values are (that is how it is replaced, too)."""
+def drop_unchanged(
+    con: duckdb.DuckDBPyConnection, table: SourceTable, changes: str, replaced: str
+) -> None:
+    """Remove from `changes` the rows raw history already holds as they are (`replaced`:
+    the raw versions of the changes' keys): the overlap re-reads rows every refresh, and
+    they must neither dirty a day nor count as a change (a quiet night rebuilds nothing).
+    A keyless row is the same row when its source values are (that is how it is
+    replaced, too)."""
     target = f"{RAW_SCHEMA}.{table.name}"
     run(
         con,
-        f"DELETE FROM {changes} c USING {target} r "
+        f"DELETE FROM {changes} c USING {replaced} r "
         f"WHERE {_key_match(table, 'c', 'r')} AND {_identical(table, 'c', 'r')}",
     )
     run(
@@ -112,15 +115,23 @@ def _upsert_changes(
             rows_inserted = rows_changed = rows_read
             mark_changed_days(con, table.name, target, f"(FROM {target} LIMIT 0)")
         else:
-            drop_unchanged(con, table, "changes")
+            # The raw versions the changes replace, found with one pass over raw history
+            # (at 10M node runs, each such pass costs a good part of a second); every
+            # comparison after it is between the changes and these few rows.
+            run(
+                con,
+                f"CREATE OR REPLACE TEMP TABLE replaced AS SELECT r.* FROM {target} r "
+                f"SEMI JOIN changes c ON {_key_match(table, 'r', 'c')}",
+            )
+            drop_unchanged(con, table, "changes", "replaced")
             (rows_changed,) = query_one(con, "SELECT count(*) FROM changes")
             (rows_inserted,) = query_one(
                 con,
-                f"SELECT count(*) FROM changes c ANTI JOIN {target} r "
+                f"SELECT count(*) FROM changes c ANTI JOIN replaced r "
                 f"ON {_key_match(table, 'c', 'r')}",
             )
             replaced = (
-                f"(SELECT r.* FROM {target} r SEMI JOIN changes c ON {_key_match(table, 'r', 'c')})"
+                f"(SELECT r.* FROM replaced r SEMI JOIN changes c ON {_key_match(table, 'r', 'c')})"
             )
             mark_changed_days(con, table.name, "changes", replaced)
             run(con, f"DELETE FROM {target} r USING changes c WHERE {_key_match(table, 'r', 'c')}")
@@ -131,7 +142,7 @@ def _upsert_changes(
                 f"AND r.{SOURCE_VALUES_COLUMN} = c.{SOURCE_VALUES_COLUMN}",
             )
             run(con, f"INSERT INTO {target} BY NAME SELECT * FROM changes")
-            run(con, "DROP TABLE changes")
+            run(con, "DROP TABLE changes; DROP TABLE replaced")
         if rows_changed:
             mark_changed_input(con, table.name)
         pending = max(filter(None, (committed, max_change)), default=None)
