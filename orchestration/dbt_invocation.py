@@ -36,7 +36,9 @@ def parsed_project(msgpack: Path):
     parse does not depend on the home (the warehouse is `work.duckdb` in each)."""
     from dbt.contracts.graph.manifest import Manifest
 
-    return Manifest.from_msgpack(msgpack.read_bytes())
+    manifest = Manifest.from_msgpack(msgpack.read_bytes())
+    manifest.build_flat_graph()  # the `graph` that macros read, as dbt's own load builds it
+    return manifest
 
 
 def _run_in_thread(
