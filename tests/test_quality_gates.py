@@ -22,6 +22,7 @@ from orchestration.quality import (
     load_suite,
     read_results,
     suite_paths,
+    suite_query,
     validate_frame,
     validate_table,
     validated_rows_sql,
@@ -262,6 +263,51 @@ def test_candidate_rows_give_the_counts_of_the_whole_batch(work_db):
     assert sorted(astuple(o) for o in whole.outcomes) == sorted(
         astuple(o) for o in _all_expected(suite, 3).outcomes
     )
+
+
+def test_a_mart_suite_of_row_level_expectations_is_validated_on_candidates(tmp_path):
+    """Mart suites need not ask for candidate rows: when every expectation is row-level
+    (value lengths included), DuckDB selects the candidates and GE's counts are those
+    of the whole table; a clean table passes without GE."""
+    suite = {
+        "name": "signatures",
+        "meta": {"table": "marts.signatures"},
+        "expectations": [
+            {
+                "type": "expect_column_value_lengths_to_be_between",
+                "kwargs": {"column": "error_signature", "max_value": 5},
+                "severity": "critical",
+            },
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "error_signature"},
+                "severity": "warning",
+            },
+        ],
+    }
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        con.execute(
+            "CREATE SCHEMA marts; CREATE TABLE marts.signatures AS SELECT * FROM "
+            "(VALUES ('ok'), ('abcde'), ('abcdef'), (NULL), ('toolongtoo')) t(error_signature)"
+        ).fetchall()
+        # GE is given exactly the rows an expectation flags
+        flagged = {row[0] for row in con.sql(suite_query(suite)).fetchall()}
+        assert flagged == {"abcdef", None, "toolongtoo"}
+        whole = validate_frame(con.sql(validated_rows_sql(suite)).df(), suite)
+        candidates = validate_table(con, suite)
+        assert candidates.rows == whole.rows == 5
+        assert sorted(astuple(o) for o in candidates.outcomes) == sorted(
+            astuple(o) for o in whole.outcomes
+        )
+        assert summary(candidates) == [
+            ("critical", "expect_column_value_lengths_to_be_between", "error_signature", 2),
+            ("warning", "expect_column_values_to_not_be_null", "error_signature", 1),
+        ]
+        con.execute(
+            "DELETE FROM marts.signatures WHERE error_signature IS NULL "
+            "OR length(error_signature) > 5"
+        ).fetchall()
+        assert summary(validate_table(con, suite)) == []
 
 
 # --- end to end ----------------------------------------------------------------------------
