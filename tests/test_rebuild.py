@@ -190,3 +190,30 @@ def test_marts_after_incremental_changes_equal_a_scratch_build(make_flowmart, tm
     scratch = make_flowmart(incremental.source_url, tmp_path / "scratch")
     assert scratch.run("refresh")[0] == 0
     assert snapshot(incremental.published) == snapshot(scratch.published)
+
+
+def test_alert_windows_clock_moves_only_while_it_bounds_the_data(tmp_path):
+    """alert_events' windows end at the hour boundary before the last extraction, and
+    never beyond the last data hour + 1 h: a later quiet extraction changes the input
+    only while the wall clock, not the data, is the bound."""
+    from datetime import datetime
+
+    from orchestration import warehouse
+    from orchestration.rebuild import current_inputs
+
+    def extracted_until(last_extracted: datetime, newest_change: datetime) -> str:
+        with warehouse.connect(tmp_path / "w.duckdb") as con:
+            warehouse.ensure_schema(con)
+            con.execute("DELETE FROM meta.watermarks").fetchall()
+            con.execute(
+                "INSERT INTO meta.watermarks VALUES ('process_instance', NULL, ?, 1, ?)",
+                [newest_change, last_extracted],
+            ).fetchall()
+            return current_inputs(con, "p")[EXTRACTED_UNTIL]
+
+    data = datetime(2026, 3, 1, 14, 30)
+    assert extracted_until(datetime(2026, 3, 1, 14, 40), data) == "2026-03-01 14:00:00"
+    assert extracted_until(datetime(2026, 3, 1, 15, 10), data) == "2026-03-01 15:00:00"
+    # hours later, nothing new: the data bounds the windows, the input stays
+    assert extracted_until(datetime(2026, 3, 1, 16, 10), data) == "2026-03-01 15:00:00"
+    assert extracted_until(datetime(2026, 3, 2, 9, 0), data) == "2026-03-01 15:00:00"
