@@ -99,12 +99,21 @@ def _start_from_published(
     if rebuilt is not None and published_path.exists():
         shutil.copyfile(published_path, staging)
         run(con, f"ATTACH '{staging}' AS publication")
-        held = con.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = 'publication' AND schema_name = ?",
-            [MARTS_SCHEMA],
-        ).fetchall()
-        return {name for (name,) in held}
+        (used, free) = con.execute(
+            "SELECT used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = 'publication'"
+        ).fetchall()[0]
+        if free <= used:
+            held = con.execute(
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE database_name = 'publication' AND schema_name = ?",
+                [MARTS_SCHEMA],
+            ).fetchall()
+            return {name for (name,) in held}
+        # Replaced marts leave free blocks that later writes reuse; once they outweigh
+        # the live ones, the file is written anew rather than carried on half empty.
+        run(con, "DETACH publication")
+        staging.unlink()
     run(con, f"ATTACH '{staging}' AS publication (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
     run(con, f"CREATE SCHEMA publication.{MARTS_SCHEMA}")
     return set()
