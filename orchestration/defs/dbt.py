@@ -235,8 +235,9 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     # source changes made dbt rebuild (a late completion on an older day, say).
     requested = set(context.partition_keys)
     known = set(DAY_PARTITIONS.get_partition_keys())
+    rebuilt = {translator.get_asset_key(manifest["nodes"][uid]) for uid in plan.nodes}
     for key in sorted({d.isoformat() for d in days} & known - requested):
-        for asset_key in context.selected_asset_keys:
+        for asset_key in rebuilt & set(context.selected_asset_keys):
             context.log_event(dg.AssetMaterialization(asset_key=asset_key, partition=key))
 
 
