@@ -59,13 +59,14 @@ def step_times(home: Path) -> tuple[float, float, dict[str, float]]:
     return run_start, run_end, steps
 
 
-def dbt_node_times(home: Path, top: int) -> tuple[float, list[tuple[float, str]], int]:
+def dbt_node_times(
+    home: Path, top: int, since: float
+) -> tuple[float, list[tuple[float, str]], int]:
+    """dbt's node times of the run started at `since` (none if dbt did not run then)."""
     path = home / "dbt_target" / "run_results.json"
-    if not path.exists():
+    if not path.exists() or path.stat().st_mtime < since:
         return 0.0, [], 0
     results = json.loads(path.read_text())
-    if path.stat().st_mtime < time.time() - 600:
-        return 0.0, [], 0
     nodes = sorted(
         ((r["execution_time"], r["unique_id"]) for r in results["results"]), reverse=True
     )
@@ -104,7 +105,7 @@ def main() -> None:
     for step, seconds in steps.items():
         print(f"  step {step:<21} {seconds:6.2f} s")
     print(f"  run end to exit          {ended - run_end:6.2f} s")
-    elapsed, nodes, count = dbt_node_times(home, args.top)
+    elapsed, nodes, count = dbt_node_times(home, args.top, started)
     if count:
         print(f"dbt: {count} nodes, {elapsed:.2f} s inside dbt; slowest:")
         for seconds, node in nodes:

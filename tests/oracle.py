@@ -209,3 +209,23 @@ def published_snapshot(home: Path) -> dict[str, str]:
             else:
                 tree[key] = "directory"
     return tree
+
+
+def mart_rows(published: Path) -> dict[str, list[tuple]]:
+    """Every mart, rows in order, floats to 12 significant digits (DuckDB's parallel
+    aggregation may sum a group's doubles in another order from run to run)."""
+
+    def rounded(value):
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        names = con.sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchall()
+        return {
+            name: [
+                tuple(rounded(v) for v in row)
+                for row in con.sql(f"SELECT * FROM marts.{name} ORDER BY ALL").fetchall()
+            ]
+            for (name,) in names
+        }

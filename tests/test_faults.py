@@ -55,7 +55,7 @@ from models import SOURCE_TABLES, TABLES_BY_NAME
 from orchestration.demo import generate_demo_source, write_source
 from orchestration.settings import PROJECT_ROOT
 from orchestration.source import SourceUnavailableError, open_source
-from tests.oracle import published_snapshot
+from tests.oracle import mart_rows, published_snapshot
 from tests.postgres_server import PostgresServer, postgres_available
 
 # The refresh job's steps, in order, and the step of each stage where a refresh is killed.
@@ -109,28 +109,8 @@ def later_runs(frames: dict[str, pl.DataFrame], count: int = LATER_RUNS) -> dict
     }
 
 
-def marts(published: Path) -> dict[str, list[tuple]]:
-    """Every mart, rows in order, floats to 12 significant digits (DuckDB's parallel
-    aggregation may sum a group's doubles in another order from run to run)."""
-
-    def rounded(value):
-        return float(f"{value:.12g}") if isinstance(value, float) else value
-
-    with duckdb.connect(str(published), read_only=True) as con:
-        names = con.sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
-        ).fetchall()
-        return {
-            name: [
-                tuple(rounded(v) for v in row)
-                for row in con.sql(f"SELECT * FROM marts.{name} ORDER BY ALL").fetchall()
-            ]
-            for (name,) in names
-        }
-
-
 def differing_marts(published: Path, expected: dict[str, list[tuple]]) -> list[str]:
-    actual = marts(published)
+    actual = mart_rows(published)
     return sorted(
         name for name in expected.keys() | actual.keys() if actual.get(name) != expected.get(name)
     )
@@ -340,8 +320,8 @@ def platform(tmp_path_factory) -> Platform:
         build.close()
         assert code == 0, build.output()
     (root / "home").rename(root / "baseline-home")
-    expected = marts(root / "scratch" / "published" / "flowmart.duckdb")
-    baseline = marts(root / "baseline-home" / "published" / "flowmart.duckdb")
+    expected = mart_rows(root / "scratch" / "published" / "flowmart.duckdb")
+    baseline = mart_rows(root / "baseline-home" / "published" / "flowmart.duckdb")
     # the next refresh has work to do: the later runs are what it must publish
     assert len(expected["fct_executions"]) == len(baseline["fct_executions"]) + LATER_RUNS
     return Platform(root, root / "final.sqlite", final_frames, expected)

@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.dbt import published_marts
 from orchestration.demo import generate_demo_source, write_source
+from tests.oracle import mart_rows
 from tests.sources import create_sqlite_source, execute, execution, insert_rows, node_run
 
 D1, D2 = "2026-03-01", "2026-03-02"
@@ -129,22 +129,6 @@ def test_one_writer_at_a_time(two_days, monkeypatch):
     assert code == 0, err
 
 
-MARTS_SNAPSHOT = {mart: f"SELECT * FROM marts.{mart} ORDER BY ALL" for mart in published_marts()}
-
-
-def snapshot(path):
-    """Every published mart, rows in order, floats to 12 significant digits: DuckDB's
-    parallel aggregation may sum a group's doubles in another order from run to run."""
-
-    def rounded(value):
-        return float(f"{value:.12g}") if isinstance(value, float) else value
-
-    return {
-        name: [tuple(rounded(v) for v in row) for row in query(path, sql)]
-        for name, sql in MARTS_SNAPSHOT.items()
-    }
-
-
 def test_backfills_are_idempotent_single_runs_equal_to_a_scratch_build(make_flowmart, tmp_path):
     end = date(2026, 3, 6)
     frames = generate_demo_source(days=4, executions_per_day=150, seed=3, end_date=end)
@@ -152,7 +136,7 @@ def test_backfills_are_idempotent_single_runs_equal_to_a_scratch_build(make_flow
     write_source(frames, url)
     scratch = make_flowmart(url, tmp_path / "scratch")
     assert scratch.run("refresh")[0] == 0
-    expected = snapshot(scratch.published)
+    expected = mart_rows(scratch.published)
 
     flowmart = make_flowmart(url, tmp_path / "home")
     assert flowmart.run("refresh")[0] == 0
@@ -161,7 +145,7 @@ def test_backfills_are_idempotent_single_runs_equal_to_a_scratch_build(make_flow
     for _ in range(2):
         code, _, err = flowmart.run("backfill", "--start", "2026-03-03", "--end", "2026-03-06")
         assert code == 0, err
-        assert snapshot(flowmart.published) == expected
+        assert mart_rows(flowmart.published) == expected
     runs = instance.get_runs()
     assert len(runs) == runs_before + 2  # a four-day range is one run, not four
     assert runs[0].tags["dagster/asset_partition_range_start"] == "2026-03-03"
