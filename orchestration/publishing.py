@@ -15,9 +15,11 @@ being written. The previous version directory is kept, for a reader that resolve
 link just before the swap; older ones are removed.
 
 Only what changed is written again: the staging file starts as a copy of the
-published file, in which the marts rebuilt since (`rebuilt`) are replaced, and the new
-Parquet version directory hard-links the unchanged marts' files of the current version
-(published files are never written in place, so a shared file never changes).
+published file, in which the marts rebuilt since (`rebuilt`) are replaced (a
+day-partitioned mart only in the days rebuilt since, `meta.dirty_days`, as long as the
+project is the published one), and the new Parquet version directory hard-links the
+unchanged marts' files of the current version (published files are never written in
+place, so a shared file never changes).
 
 A publication killed before its renames (kill -9, power loss) leaves its staging file
 and version directory behind, under names no reader opens; the next one removes them.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +37,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.extraction import commit_watermarks
-from orchestration.partitions import clear_dirty_days
-from orchestration.rebuild import record_publication
+from orchestration.partitions import DIRTY_DAYS, clear_dirty_days
+from orchestration.rebuild import project_is_published, record_publication
 from orchestration.warehouse import META_SCHEMA, query_one, run
 
 MARTS_SCHEMA = "marts"
@@ -119,6 +122,25 @@ def _start_from_published(
     return set()
 
 
+def _replace_mart(
+    con: duckdb.DuckDBPyConnection, mart: str, held: bool, day_column: str | None
+) -> None:
+    """Write the working mart into the staging file: whole, or, for a day-partitioned
+    mart the staging file holds, only its partitions rebuilt since the last publication
+    (the others are identical to the published ones: dbt rebuilt no other day)."""
+    table = f"publication.{MARTS_SCHEMA}.{mart}"
+    if held and day_column:
+        dirty = f"(SELECT day FROM {DIRTY_DAYS})"
+        run(con, f'DELETE FROM {table} WHERE "{day_column}" IN {dirty}')
+        run(
+            con,
+            f"INSERT INTO {table} BY NAME SELECT * FROM {MARTS_SCHEMA}.{mart} "
+            f'WHERE "{day_column}" IN {dirty}',
+        )
+    else:
+        run(con, f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {MARTS_SCHEMA}.{mart}")
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     marts: list[str],
@@ -126,10 +148,13 @@ def publish(
     parquet_path: Path,
     run_id: str | None,
     rebuilt: set[str] | None = None,
+    day_partitions: Mapping[str, str] | None = None,
 ) -> Publication:
     """Copy `marts` from the working warehouse (`con`) into a new DuckDB file and a new
     Parquet version directory, then swap both in. With `rebuilt`, the marts not in it
-    are unchanged since the current publication and are taken from it."""
+    are unchanged since the current publication and are taken from it; with
+    `day_partitions` (mart -> its day column), those of them that were rebuilt are
+    replaced day by day, unless the project changed since the last publication."""
     published_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(published_path, parquet_path)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
@@ -142,6 +167,7 @@ def publish(
     current_version = parquet_path.resolve() if parquet_path.exists() else None
     try:
         held = _start_from_published(con, published_path, staging, rebuilt)
+        partitioned = dict(day_partitions or {}) if project_is_published(con) else {}
         version.mkdir(parents=True)
         for gone in held - set(marts):  # a mart the project no longer has
             run(con, f"DROP TABLE publication.{MARTS_SCHEMA}.{gone}")
@@ -151,7 +177,7 @@ def publish(
             if mart in held and mart not in (rebuilt or set()) and kept and kept.exists():
                 os.link(kept, version / f"{mart}.parquet")
             else:
-                run(con, f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {MARTS_SCHEMA}.{mart}")
+                _replace_mart(con, mart, mart in held, partitioned.get(mart))
                 run(con, f"COPY {table} TO '{version / mart}.parquet' (FORMAT parquet)")
             (rows[mart],) = query_one(con, f"SELECT count(*) FROM {table}")
         run(

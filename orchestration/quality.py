@@ -285,6 +285,11 @@ def _batch_definition():
     return source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
 
 
+def warm_up() -> None:
+    """Import GE and make its context now: what the first validation would do."""
+    _batch_definition()
+
+
 def _outcome_column(kwargs: dict) -> str | None:
     return (
         kwargs.get("column")
@@ -336,16 +341,21 @@ def _all_expected(suite: dict, rows: int) -> SuiteOutcome:
     )
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, suite: dict) -> SuiteOutcome:
+def validate_table(
+    con: duckdb.DuckDBPyConnection, suite: dict, validate=validate_frame
+) -> SuiteOutcome:
+    """The suite's outcome on its rows in the working warehouse; `validate` is GE's
+    validation of a frame (`validate_frame`, or the same in orchestration/validator)."""
     tolerance = future_tolerance_minutes()
     con.execute(f"SET VARIABLE {FUTURE_TOLERANCE_VARIABLE} = {tolerance}").fetchall()
     if not candidate_rows_only(suite):
-        return validate_frame(con.sql(suite_query(suite)).df(), suite)
+        frame = con.sql(suite_query(suite)).df()
+        return validate(frame, suite, len(frame))
     (rows,) = con.execute(f"SELECT count(*) FROM ({validated_rows_sql(suite)})").fetchall()[0]
     frame = con.sql(suite_query(suite)).df()
     if frame.empty:
         return _all_expected(suite, rows)
-    return validate_frame(frame, suite, rows=rows)
+    return validate(frame, suite, rows)
 
 
 # The latest outcome of every suite, kept under FLOWMART_HOME for `flowmart status`:

@@ -110,6 +110,17 @@ def record_build(
         )
 
 
+def project_is_published(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the working marts were built by the project the published ones were: only
+    then do they differ from them in nothing but what changed since."""
+    return bool(
+        con.execute(
+            f"SELECT count(*) FROM {META_SCHEMA}.build_inputs "
+            f"WHERE input = '{PROJECT}' AND built = published"
+        ).fetchall()[0][0]
+    )
+
+
 def rebuilt_models(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute(f"SELECT name FROM {META_SCHEMA}.rebuilt_models").fetchall()}
 

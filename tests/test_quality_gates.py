@@ -14,13 +14,16 @@ import pytest
 
 from models import SOURCE_TABLES, TABLES_BY_NAME
 from models import expectations as rendering
-from orchestration import warehouse
+from orchestration import validator, warehouse
 from orchestration.quality import (
     FUTURE_TOLERANCE_ENV,
     FUTURE_TOLERANCE_VARIABLE,
+    ExpectationOutcome,
+    SuiteOutcome,
     _all_expected,
     load_suite,
     read_results,
+    record_results,
     suite_paths,
     suite_query,
     validate_frame,
@@ -303,11 +306,43 @@ def test_a_mart_suite_of_row_level_expectations_is_validated_on_candidates(tmp_p
             ("critical", "expect_column_value_lengths_to_be_between", "error_signature", 2),
             ("warning", "expect_column_values_to_not_be_null", "error_signature", 1),
         ]
+        # GE in its own process (started while dbt builds) says the same
+        worker = validator.Worker()
+        try:
+            in_worker = validate_table(con, suite, worker.validate)
+        finally:
+            worker.close()
+        assert astuple(in_worker) == astuple(candidates)
         con.execute(
             "DELETE FROM marts.signatures WHERE error_signature IS NULL "
             "OR length(error_signature) > 5"
         ).fetchall()
         assert summary(validate_table(con, suite)) == []
+
+
+def test_the_validator_starts_only_after_checks_that_found_unexpected_rows(tmp_path):
+    """The GE worker is started for a run whose last checks found unexpected rows (a
+    standing warning): after clean checks, or before any, nothing is started; a gone
+    worker is not used."""
+    suite = {"name": "s", "meta": {"table": "marts.s"}, "expectations": []}
+    try:
+        validator.start_if_needed(tmp_path)  # no checks ran yet
+        assert validator._worker is None
+        record_results(tmp_path, "r1", [(suite, SuiteOutcome(suite="s", rows=1))])
+        validator.start_if_needed(tmp_path)
+        assert validator._worker is None
+        failing = ExpectationOutcome("expect_column_values_to_be_between", "x", "warning", False, 1)
+        outcome = SuiteOutcome(suite="s", rows=1, outcomes=[failing])
+        record_results(tmp_path, "r2", [(suite, outcome)])
+        validator.start_if_needed(tmp_path)
+        worker = validator._worker
+        assert worker is not None
+        worker._process.kill()
+        worker._process.wait()
+        assert worker.validate(None, suite, 0) is None  # gone: the caller validates itself
+    finally:
+        validator.stop()
+    assert validator._worker is None
 
 
 # --- end to end ----------------------------------------------------------------------------

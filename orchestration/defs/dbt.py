@@ -29,7 +29,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-from orchestration import warehouse
+from orchestration import validator, warehouse
 from orchestration.dbt_invocation import run_dbt
 from orchestration.defs.resources import WarehouseLock
 from orchestration.partitions import dirty_days, mark_days, partitions_start
@@ -113,6 +113,16 @@ def ensure_manifest() -> Path:
         )
         parsed_from.write_text(fingerprint)
     return MANIFEST_PATH
+
+
+def day_partition_columns(manifest_path: Path = MANIFEST_PATH) -> dict[str, str]:
+    """Every day-partitioned model (macros/day_partitions.sql) and its day column."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {
+        n["name"]: n["config"]["meta"]["day_partition_column"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"].get("meta", {}).get("day_partition_column")
+    }
 
 
 def published_marts(manifest_path: Path = MANIFEST_PATH) -> list[str]:
@@ -215,6 +225,7 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     if not plan.nodes:
         return  # nothing changed: the checks and publication downstream are skipped
     context.log.info(f"rebuilding {len(days)} day partitions: {days[:3]}...{days[-3:]}")
+    validator.start_if_needed(settings.home)  # GE, for the mart suites that follow
     os.environ.update(dbt_environment(settings))
     # The models whose inputs did not change keep their tables; they are still outputs of
     # this run, so that their checks and the publication downstream run. None of them is

@@ -3,13 +3,14 @@
 import dagster as dg
 
 from orchestration import warehouse
-from orchestration.defs.dbt import published_marts
+from orchestration.defs.dbt import day_partition_columns, published_marts
 from orchestration.defs.resources import WarehouseLock
 from orchestration.publishing import MARTS_SCHEMA, publish
 from orchestration.rebuild import rebuilt_models
 from orchestration.settings import load_settings
 
 MARTS = published_marts()
+DAY_PARTITIONS = day_partition_columns()
 
 
 @dg.asset(
@@ -34,6 +35,7 @@ def published_flowmart(
             settings.published_parquet,
             context.run.run_id,
             rebuilt=rebuilt_models(con),
+            day_partitions=DAY_PARTITIONS,
         )
     return dg.MaterializeResult(
         metadata={

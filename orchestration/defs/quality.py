@@ -14,7 +14,7 @@ is also recorded under FLOWMART_HOME for `flowmart status`.
 
 import dagster as dg
 
-from orchestration import warehouse
+from orchestration import validator, warehouse
 from orchestration.defs.resources import WarehouseLock
 from orchestration.quality import (
     SuiteOutcome,
@@ -107,10 +107,11 @@ def _run_suites(
                 if only_rebuilt and not _reads_rebuilt(suite, rebuilt):
                     yield _unchanged(name, suite)
                     continue
-                outcome = validate_table(con, suite)
+                outcome = validate_table(con, suite, validator.validate)
                 evaluated.append((suite, outcome))
                 yield _result(name, suite, outcome)
     finally:
+        validator.stop()
         record_results(settings.home, context.run.run_id, evaluated)
 
 

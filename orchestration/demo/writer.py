@@ -78,6 +78,10 @@ def _load(
                 f"CREATE INDEX IF NOT EXISTS {table.name}_{table.change_column}_idx "
                 f"ON {table.name} ({table.change_column})"
             )
+        if dialect == "postgres":
+            # Fresh statistics, as autovacuum keeps them on a live server: without them
+            # the planner scans a whole table for a refresh's few changed rows.
+            cursor.execute("ANALYZE " + ", ".join(table.name for table in tables))
         connection.commit()
     return written
 

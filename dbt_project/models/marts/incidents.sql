@@ -9,11 +9,22 @@
     it in its workflow's sequence; the failures sharing that number form one incident,
     and the success whose number is one higher resolves it.
 
-    A full table, not day-partitioned (mttr_daily too): an incident spans days, so it
-    cannot be rebuilt per day, and a workflow's sequence only makes sense whole. A full
-    rebuild is one windowed pass over the terminal executions (under a second at 1M
-    executions on two cores), and it follows executions whose end_time or workflow
-    changed without leaving a stale incident behind. -#}
+    Incremental, yet never per day (an incident spans days): fct_executions changes
+    only in the day partitions rebuilt since the last publication, so every execution
+    that changed, in its old version or its new one, started on or after the first of
+    those days, T (macros/incidents.sql), and ended no earlier (an end before the start
+    is quarantined). An incident resolved before T is made of executions that ended
+    before T only: it stays. The others are deleted (pre-hook) and rebuilt from each
+    workflow's executions after its last success that ended before T: every failure
+    of theirs is there, and the numbering restarts there. A first build, or a backfill
+    of every day, takes the whole sequence. -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_unsettled_incidents() }}",
+) }}
 
 with
 
@@ -21,6 +32,34 @@ executions as (
 
     select * from {{ ref('fct_executions') }}
     where {{ is_terminal('status') }} and ended_at is not null
+
+),
+
+-- per workflow, its last success that ended before T: the sequence up to it is settled
+anchors as (
+
+    select
+        workflow_id,
+        max((ended_at, started_at, execution_id)) as anchor
+
+    from executions
+    where status = 'succeeded' and ended_at < {{ incidents_settled_before() }}
+    group by workflow_id
+
+),
+
+unsettled as (
+
+    select executions.*
+
+    from executions
+    {% if is_incremental() -%}
+        left join anchors on executions.workflow_id = anchors.workflow_id
+        where
+            anchors.anchor is null
+            or (executions.ended_at, executions.started_at, executions.execution_id)
+            > anchors.anchor
+    {%- endif %}
 
 ),
 
@@ -41,7 +80,7 @@ sequenced as (
             rows between unbounded preceding and current row
         ) as successes_so_far
 
-    from executions
+    from unsettled
 
 ),
 

@@ -5,7 +5,9 @@
     with their reasons (orchestration/quarantine.py). Rules across rows are checked
     here, on every build, so a row heals when what it lacked arrives: node runs and
     reviews of an execution the warehouse does not have, and review rounds after a gap.
-    A full table, rebuilt every run; not published (its values may hold personal data). -#}
+    A full table, rebuilt whenever raw history changed; the orphan check reads only the
+    rows whose verdict can have changed (macros/orphan_candidates.sql). Not published
+    (its values may hold personal data). -#}
 
 with
 
@@ -27,9 +29,21 @@ node_runs as (
 
 ),
 
+node_runs_to_check as (
+
+    {{ orphan_candidates('node_runs', 'node_instance') }}
+
+),
+
 reviews as (
 
     {{ unquarantined('review_task') }}
+
+),
+
+reviews_to_check as (
+
+    {{ orphan_candidates('reviews', 'review_task') }}
 
 ),
 
@@ -48,7 +62,7 @@ orphan_node_runs as (
         cast(to_json(node_runs) as varchar) as source_values,  -- noqa: RF02
         node_runs._extracted_at as extracted_at
 
-    from node_runs
+    from node_runs_to_check as node_runs
     anti join executions on node_runs.process_instance_id = executions.id
 
 ),
@@ -62,7 +76,7 @@ orphan_reviews as (
         cast(to_json(reviews) as varchar) as source_values,  -- noqa: RF02
         reviews._extracted_at as extracted_at
 
-    from reviews
+    from reviews_to_check as reviews
     anti join executions on reviews.process_instance_id = executions.id
 
 ),
