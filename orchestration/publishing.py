@@ -1,28 +1,34 @@
 """Publication: analysts only ever see a fully built, fully checked warehouse.
 
-DuckDB lets no writer in while any reader holds a file, even read-only, so the
-published file is never written in place. Each publication writes a brand-new file
-next to it and `os.replace`s it onto the published path: readers that already opened
-the old file keep their consistent view of it, new readers get the new one, and a
-failure at any point before the rename leaves the published file byte-identical.
+DuckDB lets no writer in while any reader holds a file, even read-only, so a published
+file is never written in place; and the DuckDB file and the Parquet files (one per
+mart, for tools that read no DuckDB) must change together. Each publication writes a
+new version directory, then switches to it with one rename:
 
-The same marts are also published as Parquet, one file per mart, for tools that read
-no DuckDB. Parquet files cannot be swapped together by renaming them one by one, so
-each publication writes a new version directory, `parquet-<UTC time>/`, and the link
-`parquet` is re-pointed at it with one rename, right after the DuckDB file's: a reader
-opening `parquet/<mart>.parquet` gets one version or the other, never a mix of both
-being written. The previous version directory is kept, for a reader that resolved the
-link just before the swap; older ones are removed.
+    published/
+      flowmart.duckdb -> current/flowmart.duckdb      (what analysts open)
+      parquet         -> current/parquet               (parquet/<mart>.parquet)
+      current         -> version-<UTC time>            (the switch)
+      version-<UTC time>/flowmart.duckdb, parquet/<mart>.parquet
+      version-<earlier>/                               (the previous version)
 
-Only what changed is written again: the staging file starts as a copy of the
-published file, in which the marts rebuilt since (`rebuilt`) are replaced (a
-day-partitioned mart only in the days rebuilt since, `meta.dirty_days`, as long as the
-project is the published one), and the new Parquet version directory hard-links the
-unchanged marts' files of the current version (published files are never written in
-place, so a shared file never changes).
+`current` is re-pointed by renaming a new link onto it: a reader opening either path
+gets the whole old version or the whole new one, never a mix, and a failure or a kill
+-9 at any point before that rename leaves every published byte as it was; after it,
+the new version is published whole. Readers that opened the old file keep their
+consistent view of it: the previous version directory is kept, older ones are removed.
 
-A publication killed before its renames (kill -9, power loss) leaves its staging file
-and version directory behind, under names no reader opens; the next one removes them.
+Only what changed is written again: the new file starts as a copy of the published
+one, in which the marts rebuilt since (`rebuilt`) are replaced (a day-partitioned
+mart only in the days rebuilt since, `meta.dirty_days`, as long as the project is the
+published one), and the new version's Parquet directory hard-links the unchanged
+marts' files of the current version (published files are never written in place, so
+a shared file never changes).
+
+A publication killed before its switch (kill -9, power loss) leaves its version
+directory behind, which no link points at; the next one removes it. Homes published
+before this layout (a `flowmart.duckdb` file and a `parquet` link of their own) get
+their two links at their first publication after it.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ class Publication:
     published_at: datetime
     rows_per_mart: dict[str, int]
     parquet_path: Path  # the link analysts read through: parquet_path / "<mart>.parquet"
-    parquet_version: Path  # the version directory it pointed at after this publication
+    parquet_version: Path  # the Parquet directory of the version published
 
 
 def _fsync(path: Path) -> None:
@@ -63,44 +69,51 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _swap_link(link: Path, staging_link: Path) -> Path | None:
-    """Rename `staging_link` onto `link`; return the version `link` pointed at before.
+CURRENT = "current"
+VERSION_PREFIX = "version-"
+LEGACY_PREFIXES = ("parquet-", ".flowmart.duckdb.", ".parquet.")  # the layout before
 
-    A real directory in the link's place (a home copied without its symlinks, as
-    `cp -r` and `shutil.copytree` do) cannot be replaced by a rename: it is first moved
-    aside as the previous version, the one moment `link` is briefly missing.
-    """
+
+def _swap_link(link: Path, target: str) -> Path | None:
+    """Point `link` at `target` (relative) with one rename; return what it pointed at
+    before. A real directory or file in the link's place (a home copied without its
+    symlinks, as `cp -r` does; an older layout's file) cannot be replaced by a rename of
+    a link onto it when it is a directory: it is first moved aside, as a version no
+    link points at (`<name>-<pid>-aside`), the one moment `link` is missing."""
+    staging = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    os.symlink(target, staging)
+    previous = None
     if link.is_symlink():
-        previous = link.parent / link.readlink()
+        previous = link.parent / os.readlink(link)
     elif link.is_dir():
-        previous = link.with_name(f"{staging_link.readlink()}-previous")
+        previous = link.with_name(f"{VERSION_PREFIX}{link.name}-{os.getpid()}-aside")
         os.rename(link, previous)
-    else:
-        previous = None
-    os.replace(staging_link, link)
+    os.replace(staging, link)
     return previous
 
 
-def _remove_stale_staging(published_path: Path, parquet_path: Path) -> None:
-    """Remove what a killed publication left: its staging file (with DuckDB's WAL of it)
-    and staging link, named by that run's pid. Only one run publishes at a time (the
-    warehouse lock), so any found now is stale; its version directory goes with the
-    older versions once this publication is in."""
-    for stale in (
-        *published_path.parent.glob(f".{published_path.name}.*.tmp"),
-        *published_path.parent.glob(f".{published_path.name}.*.tmp.wal"),
-        *parquet_path.parent.glob(f".{parquet_path.name}.*.tmp"),
-    ):
-        stale.unlink(missing_ok=True)
+def _remove_stale(published: Path, keep: set[Path]) -> None:
+    """Remove what no link points at any more: older versions, a killed publication's
+    version directory and links, and the leftovers of the layout before this one."""
+    for entry in published.iterdir():
+        if entry in keep or entry.name in (CURRENT, "flowmart.duckdb", "parquet"):
+            continue
+        stale_link = entry.name.startswith(".") and entry.name.endswith(".tmp")
+        if entry.name.startswith((VERSION_PREFIX, *LEGACY_PREFIXES)) or stale_link:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _start_from_published(
-    con: duckdb.DuckDBPyConnection, published_path: Path, staging: Path, rebuilt: set[str] | None
+    con: duckdb.DuckDBPyConnection, current: Path | None, staging: Path, rebuilt: set[str] | None
 ) -> set[str]:
-    """Attach the staging file as `publication`: a copy of the published file when only
-    `rebuilt` changed (returns the marts it already holds), else a new, empty file."""
-    if rebuilt is not None and published_path.exists():
-        shutil.copyfile(published_path, staging)
+    """Attach the staging file as `publication`: a copy of the `current` published file
+    when only `rebuilt` changed (returns the marts it already holds), else a new file."""
+    if rebuilt is not None and current is not None:
+        shutil.copyfile(current, staging)
         run(con, f"ATTACH '{staging}' AS publication")
         (used, free) = con.execute(
             "SELECT used_blocks, free_blocks FROM pragma_database_size() "
@@ -150,35 +163,34 @@ def publish(
     rebuilt: set[str] | None = None,
     day_partitions: Mapping[str, str] | None = None,
 ) -> Publication:
-    """Copy `marts` from the working warehouse (`con`) into a new DuckDB file and a new
-    Parquet version directory, then swap both in. With `rebuilt`, the marts not in it
-    are unchanged since the current publication and are taken from it; with
-    `day_partitions` (mart -> its day column), those of them that were rebuilt are
-    replaced day by day, unless the project changed since the last publication."""
-    published_path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(published_path, parquet_path)
-    staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
-    staging.unlink(missing_ok=True)
+    """Copy `marts` from the working warehouse (`con`) into a new version directory (a
+    DuckDB file and a Parquet file per mart), then switch to it. With `rebuilt`, the
+    marts not in it are unchanged since the current publication and are taken from it;
+    with `day_partitions` (mart -> its day column), those of them that were rebuilt are
+    replaced day by day, unless the project changed since the last publication.
+    `published_path` and `parquet_path` are the paths analysts open, side by side."""
+    published = published_path.parent
+    published.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    version = parquet_path.with_name(f"{parquet_path.name}-{published_at:%Y%m%dT%H%M%S.%fZ}")
-    staging_link = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
-    staging_link.unlink(missing_ok=True)
+    version = published / f"{VERSION_PREFIX}{published_at:%Y%m%dT%H%M%S.%fZ}"
+    new_file, new_parquet = version / published_path.name, version / parquet_path.name
+    current_file = published_path.resolve() if published_path.exists() else None
+    current_parquet = parquet_path.resolve() if parquet_path.exists() else None
     rows: dict[str, int] = {}
-    current_version = parquet_path.resolve() if parquet_path.exists() else None
     try:
-        held = _start_from_published(con, published_path, staging, rebuilt)
+        new_parquet.mkdir(parents=True)
+        held = _start_from_published(con, current_file, new_file, rebuilt)
         partitioned = dict(day_partitions or {}) if project_is_published(con) else {}
-        version.mkdir(parents=True)
         for gone in held - set(marts):  # a mart the project no longer has
             run(con, f"DROP TABLE publication.{MARTS_SCHEMA}.{gone}")
         for mart in marts:
             table = f"publication.{MARTS_SCHEMA}.{mart}"
-            kept = current_version / f"{mart}.parquet" if current_version else None
+            kept = current_parquet / f"{mart}.parquet" if current_parquet else None
             if mart in held and mart not in (rebuilt or set()) and kept and kept.exists():
-                os.link(kept, version / f"{mart}.parquet")
+                os.link(kept, new_parquet / f"{mart}.parquet")
             else:
                 _replace_mart(con, mart, mart in held, partitioned.get(mart))
-                run(con, f"COPY {table} TO '{version / mart}.parquet' (FORMAT parquet)")
+                run(con, f"COPY {table} TO '{new_parquet / mart}.parquet' (FORMAT parquet)")
             (rows[mart],) = query_one(con, f"SELECT count(*) FROM {table}")
         run(
             con,
@@ -187,25 +199,27 @@ def publish(
             [published_at, run_id],
         )
         run(con, "DETACH publication")
-        for written in (staging, *version.iterdir(), version):
+        for written in (new_file, *new_parquet.iterdir(), new_parquet, version):
             _fsync(written)
-        os.symlink(version.name, staging_link)  # relative: the home stays relocatable
-        # Nothing that can reasonably fail stands between these two renames; a crash
-        # between them is repaired by the next refresh (the watermarks are not committed).
-        os.replace(staging, published_path)
-        previous = _swap_link(parquet_path, staging_link)
-        for directory in {published_path.parent, parquet_path.parent}:
-            _fsync(directory)
+        # The switch: one rename, so the DuckDB file and the Parquet files change together.
+        previous = _swap_link(published / CURRENT, version.name)  # relative: relocatable
+        _fsync(published)
     except BaseException:
         run(con, "DETACH DATABASE IF EXISTS publication")
-        staging.unlink(missing_ok=True)
-        staging_link.unlink(missing_ok=True)
-        if parquet_path.resolve() != version.resolve():
+        if (published / CURRENT).resolve() != version.resolve():
             shutil.rmtree(version, ignore_errors=True)
         raise
-    for old in parquet_path.parent.glob(f"{parquet_path.name}-*"):
-        if old not in (version, previous):
-            shutil.rmtree(old, ignore_errors=True)
+    # The paths analysts open lead through `current`: made once (replacing the file and
+    # the link of the layout before this one, or what `cp -r` made of them).
+    for link in (published_path, parquet_path):
+        target = f"{CURRENT}/{link.name}"
+        if not (link.is_symlink() and os.readlink(link) == target):
+            _swap_link(link, target)
+    _fsync(published)
+    # The previous version stays for readers that opened it; so does, once, the Parquet
+    # directory of the layout before this one.
+    keep = {version, previous, current_parquet if current_parquet else version}
+    _remove_stale(published, {path for path in keep if path is not None})
     # What is published is done: advance the watermarks and forget the dirty days, at once.
     run(con, "BEGIN TRANSACTION")
     run(
@@ -217,4 +231,4 @@ def publish(
     clear_dirty_days(con)
     record_publication(con)
     run(con, "COMMIT")
-    return Publication(published_path, published_at, rows, parquet_path, version)
+    return Publication(published_path, published_at, rows, parquet_path, new_parquet)

@@ -53,13 +53,14 @@ class Settings:
 
     @property
     def published_db(self) -> Path:
-        """What analysts open: replaced atomically, never written in place."""
+        """What analysts open: a link into the current published version (publishing.py),
+        switched atomically with the Parquet files, never written in place."""
         return self.home / "published" / "flowmart.duckdb"
 
     @property
     def published_parquet(self) -> Path:
-        """The same marts as `<mart>.parquet` files: a symlink to the current version
-        directory, re-pointed atomically, never written through."""
+        """The same marts as `<mart>.parquet` files: a link into the current published
+        version, switched atomically with the DuckDB file, never written through."""
         return self.home / "published" / "parquet"
 
     @property

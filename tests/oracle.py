@@ -194,6 +194,62 @@ def expected_executions(frames: Frames) -> pl.DataFrame:
     )
 
 
+def expected_fct_executions(frames: Frames) -> pl.DataFrame:
+    """Every column of fct_executions (METRICS.md), written independently of dbt: node
+    runs counted with the trigger run an engine did not record, the first failing node
+    by start time (ties: node run id) and the signature of its error."""
+    from tests.text_rules import mask_personal_data, signature
+
+    nodes = frames["node_instance"]
+    recorded = nodes.group_by("process_instance_id").agg(
+        pl.len().alias("recorded"),
+        pl.col("node_type").str.ends_with("Trigger").any().alias("has_trigger"),
+    )
+    first_failure = (
+        nodes.filter(pl.col("status_cd") == 7)
+        .sort("start_time", "id")
+        .group_by("process_instance_id", maintain_order=True)
+        .agg(pl.col("node_id").first().alias("failed_node_id"), pl.col("error_details").first())
+    )
+    details = frames["process_instance"].select(
+        pl.col("id").alias("process_instance_id"),
+        pl.col("process_name")
+        .map_elements(mask_personal_data, return_dtype=pl.String)
+        .alias("workflow_name"),
+        pl.col("parent_instance_id").alias("parent_execution_id"),
+        "trigger_type",
+        utc_naive("end_time").alias("ended_at"),
+    )
+    return (
+        expected_executions(frames)
+        .rename({"execution_id": "process_instance_id"})
+        .join(details, on="process_instance_id", how="left")
+        .join(recorded, on="process_instance_id", how="left")
+        .join(first_failure, on="process_instance_id", how="left")
+        .select(
+            pl.col("process_instance_id").alias("execution_id"),
+            "org_id",
+            "workflow_id",
+            "workflow_name",
+            "parent_execution_id",
+            "trigger_type",
+            "status",
+            utc_naive("start_time").alias("started_at"),
+            "ended_at",
+            "duration_ms",
+            (
+                pl.col("recorded").fill_null(0)
+                + (~pl.col("has_trigger").fill_null(False)).cast(pl.Int64)
+            ).alias("node_runs"),
+            "failed_node_id",
+            pl.col("error_details")
+            .map_elements(signature, return_dtype=pl.String)
+            .alias("error_signature"),
+            "day",
+        )
+    )
+
+
 def published_snapshot(home: Path) -> dict[str, str]:
     """Everything under published/: each symlink's target, each file's SHA-256."""
     root = home / "published"
@@ -211,21 +267,41 @@ def published_snapshot(home: Path) -> dict[str, str]:
     return tree
 
 
+def committed_watermarks(home: Path) -> dict[str, object]:
+    """Each source table's committed watermark in the working warehouse of `home`."""
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
+        return dict(con.sql("SELECT table_name, committed_at FROM meta.watermarks").fetchall())
+
+
+def publication_state(home: Path) -> tuple[dict[str, str], dict[str, object]]:
+    """What a run that publishes nothing leaves exactly as it was: everything under
+    published/ (the DuckDB file, the Parquet link and its version's files) and the
+    committed watermarks."""
+    return published_snapshot(home), committed_watermarks(home)
+
+
+def _rounded(value):
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple]:
+    return [
+        tuple(_rounded(v) for v in row)
+        for row in con.sql(f"SELECT * FROM {relation} ORDER BY ALL").fetchall()
+    ]
+
+
 def mart_rows(published: Path) -> dict[str, list[tuple]]:
     """Every mart, rows in order, floats to 12 significant digits (DuckDB's parallel
     aggregation may sum a group's doubles in another order from run to run)."""
-
-    def rounded(value):
-        return float(f"{value:.12g}") if isinstance(value, float) else value
-
     with duckdb.connect(str(published), read_only=True) as con:
         names = con.sql(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
         ).fetchall()
-        return {
-            name: [
-                tuple(rounded(v) for v in row)
-                for row in con.sql(f"SELECT * FROM marts.{name} ORDER BY ALL").fetchall()
-            ]
-            for (name,) in names
-        }
+        return {name: _rows(con, f"marts.{name}") for (name,) in names}
+
+
+def parquet_mart_rows(directory: Path) -> dict[str, list[tuple]]:
+    """The same, of a published Parquet directory (<mart>.parquet files)."""
+    with duckdb.connect() as con:
+        return {path.stem: _rows(con, f"'{path}'") for path in directory.glob("*.parquet")}

@@ -40,6 +40,21 @@ def execute(path: Path, sql: str, params: tuple = ()) -> None:
         con.execute(sql, params)
 
 
+def organization(id: str, timezone: str = "UTC", **overrides) -> dict:
+    """An organization row (a workspace of the pro tier, its own billing owner)."""
+    return {
+        "id": id,
+        "name": id,
+        "tier": "pro",
+        "billing_owner_id": id,
+        "agency_id": None,
+        "timezone": timezone,
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+        **overrides,
+    }
+
+
 def execution(id: str, start: str, end: str | None, state: int = 4, **overrides) -> dict:
     """A process_instance row with sensible defaults."""
     return {

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from models import TABLES_BY_NAME
+from orchestration.defs.dbt import dbt_process_environment, hidden_from_dbt
 from orchestration.demo import generate_demo_source, write_source
 from orchestration.settings import DBT_PROJECT_DIR, load_settings
 from orchestration.source import SourceDatabase, SourceUnavailableError, open_source
@@ -296,3 +297,19 @@ def test_the_password_is_in_no_output_log_or_file(source, tmp_path, monkeypatch,
         assert not [text for text in printed if secret in text], "printed"
         assert not [text for text in logged if secret in text], "logged"
         assert files_containing([home, *DBT_OUTPUTS], secret) == []
+
+
+def test_dbt_never_gets_the_source_url(monkeypatch, tmp_path):
+    """dbt reads the working warehouse only: neither a dbt process (dbt parse) nor the
+    in-process dbt run has the source URL, with its password, in its environment."""
+    url = "postgresql://analyst:Pg-s3cret@db.example.com:5432/platform"
+    monkeypatch.setenv("FLOWMART_SOURCE_URL", url)
+    monkeypatch.setenv("FLOWMART_HOME", str(tmp_path))
+    env = dbt_process_environment(load_settings())
+    assert "FLOWMART_SOURCE_URL" not in env
+    assert env["FLOWMART_WORK_DB"] == str(load_settings().work_db)
+    assert not any("s3cret" in value for value in env.values())
+    with hidden_from_dbt():
+        assert "FLOWMART_SOURCE_URL" not in os.environ
+        assert load_settings().source_url != url
+    assert os.environ["FLOWMART_SOURCE_URL"] == url  # the run's other steps still have it

@@ -3,36 +3,15 @@ refresh of a generated source compared, row by row and column by column, with an
 independent polars implementation of METRICS.md; plus an incident that opens on one
 day and recovers in a later refresh, through the real CLI."""
 
-import re
-
 import duckdb
 import polars as pl
 
 from tests.oracle import assert_same, expected_executions, read_mart, utc_naive
 from tests.sources import create_sqlite_source, insert_rows, node_run
 from tests.sources import execution as execution_row
+from tests.text_rules import mask_personal_data, signature
 
 # -- error signatures -------------------------------------------------------------------
-
-SPACE = "[ \t\n\r\f\v]"
-SIGNATURE_RULES = [  # METRICS.md's order, written independently of the dbt macro
-    (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>"),
-    (r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", "<email>"),
-    (r"https?://[^ \t\n\r\f\v]+", "<url>"),
-    (r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", "<ip>"),
-    (r"[0-9a-f]{8,}", "<hex>"),
-    (r"'[^']*'|\"[^\"]*\"", "<str>"),
-    (r"[0-9]+(?:\.[0-9]+)?", "<n>"),
-]
-
-
-def signature(message: str | None) -> str | None:
-    if message is None:
-        return None
-    text = message.lower()
-    for pattern, placeholder in SIGNATURE_RULES:
-        text = re.sub(pattern, placeholder, text)
-    return re.sub(f"{SPACE}+", " ", text).strip(" ")[:200]
 
 
 def expected_error_signatures(frames) -> pl.DataFrame:
@@ -61,7 +40,10 @@ def expected_error_signatures(frames) -> pl.DataFrame:
         pl.col("process_instance_id").n_unique().alias("executions_affected"),
         pl.col("seen_at").min().alias("first_seen_at"),
         pl.col("seen_at").max().alias("last_seen_at"),
-        pl.col("error_details").first().alias("sample_message"),
+        pl.col("error_details")
+        .first()
+        .map_elements(mask_personal_data, return_dtype=pl.String)
+        .alias("sample_message"),
     )
 
 

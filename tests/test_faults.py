@@ -55,7 +55,7 @@ from models import SOURCE_TABLES, TABLES_BY_NAME
 from orchestration.demo import generate_demo_source, write_source
 from orchestration.settings import PROJECT_ROOT
 from orchestration.source import SourceUnavailableError, open_source
-from tests.oracle import mart_rows, published_snapshot
+from tests.oracle import committed_watermarks, mart_rows, parquet_mart_rows, published_snapshot
 from tests.postgres_server import PostgresServer, postgres_available
 
 # The refresh job's steps, in order, and the step of each stage where a refresh is killed.
@@ -114,11 +114,6 @@ def differing_marts(published: Path, expected: dict[str, list[tuple]]) -> list[s
     return sorted(
         name for name in expected.keys() | actual.keys() if actual.get(name) != expected.get(name)
     )
-
-
-def committed_watermarks(home: Path) -> dict[str, object]:
-    with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
-        return dict(con.sql("SELECT table_name, committed_at FROM meta.watermarks").fetchall())
 
 
 # -- a refresh process, watched from outside -------------------------------------------
@@ -328,15 +323,19 @@ def platform(tmp_path_factory) -> Platform:
 
 
 def recovers(make_flowmart, home: Path, source_url: str, platform: Platform) -> None:
-    """A plain refresh (in this process) publishes the marts of a from-scratch build, and
-    leaves published/ holding the current and the previous version only."""
+    """A plain refresh (in this process) publishes the marts of a from-scratch build, the
+    same in the DuckDB file and the Parquet files, and leaves published/ holding the
+    current and the previous version only (what `current` pointed at before it)."""
+    previous = os.readlink(home / "published" / "current")
     code, _, err = make_flowmart(source_url, home).run("refresh")
     assert code == 0, err
     assert differing_marts(home / "published" / "flowmart.duckdb", platform.expected) == []
-    link = home / "published" / "parquet"
-    previous = os.readlink(platform.baseline / "published" / "parquet")
+    assert parquet_mart_rows(home / "published" / "parquet") == mart_rows(
+        home / "published" / "flowmart.duckdb"
+    )
+    current = os.readlink(home / "published" / "current")
     assert sorted(os.listdir(home / "published")) == sorted(
-        ["flowmart.duckdb", "parquet", os.readlink(link), previous]
+        ["flowmart.duckdb", "parquet", "current", current, previous]
     )
 
 
@@ -355,16 +354,23 @@ def reached(stage: str, refresh: RefreshProcess) -> Callable[[], bool]:
 
 
 def publishing(refresh: RefreshProcess) -> Callable[[], bool]:
-    """The refresh is publishing: its staging file and a new Parquet version directory
-    holding a first file are in published/."""
+    """The refresh is publishing: a new version directory, holding its DuckDB file and
+    a first Parquet file, is in published/, and `current` does not point at it yet."""
     published = refresh.home / "published"
-    staging = f".flowmart.duckdb.{refresh.process.pid}.tmp"
-    current = os.readlink(published / "parquet")
+    current = os.readlink(published / "current")
 
     def reached() -> bool:
-        names = os.listdir(published)
-        versions = [n for n in names if n.startswith("parquet-") and n != current]
-        return staging in names and any(os.listdir(published / v) for v in versions)
+        versions = [
+            published / n
+            for n in os.listdir(published)
+            if n.startswith("version-") and n != current
+        ]
+        return any(
+            (v / "flowmart.duckdb").exists()
+            and (v / "parquet").is_dir()
+            and any(os.listdir(v / "parquet"))
+            for v in versions
+        )
 
     return reached
 
@@ -396,17 +402,79 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
     after = published_snapshot(home)
     assert {key: after.get(key) for key in before} == before  # the file, link and Parquet
     left = sorted(after.keys() - before.keys())
-    if stage == "publish":  # the killed publication's staging file and version directory
-        staging = f".flowmart.duckdb.{refresh.process.pid}.tmp"
-        current = os.readlink(home / "published" / "parquet")
+    if stage == "publish":  # the killed publication's version directory, not current
+        current = os.readlink(home / "published" / "current")
         tops = {key.split("/")[0] for key in left}
-        assert staging in tops
-        assert all(t.startswith((staging, "parquet-")) and t != current for t in tops), tops
+        assert any(t.startswith("version-") for t in tops), tops
+        assert all(t.startswith(("version-", ".current.")) and t != current for t in tops), tops
     else:
         assert left == []
     assert committed_watermarks(home) == watermarks  # nothing unpublished was committed
 
     recovers(make_flowmart, home, source_url, platform)  # and the leftovers are gone
+
+
+# -- kill -9 at the switch of the published version ----------------------------------------
+# The publication's one commit point is the rename that points published/current at the
+# new version. A kill -9 cannot be aimed at a moment that short from outside, so the
+# refresh process kills itself there: a real `flowmart refresh` whose publishing module's
+# link swap is wrapped to SIGKILL the process just before, or just after, the real swap
+# of `current` (the watermarks are committed after it).
+KILLED_AT_SWITCH = """
+import os, signal, sys
+import orchestration.publishing as publishing
+moment, swap = sys.argv[1], publishing._swap_link
+def swap_then_die(link, target):
+    if link.name != publishing.CURRENT:
+        return swap(link, target)
+    if moment == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    swap(link, target)
+    os.kill(os.getpid(), signal.SIGKILL)
+publishing._swap_link = swap_then_die
+from orchestration.cli import main
+sys.exit(main(["refresh"]))
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_kill_9_at_the_switch_leaves_a_consistent_pair_and_the_next_refresh_recovers(
+    moment, platform, tmp_path, make_flowmart
+):
+    """Killed just before the switch, the published DuckDB file and Parquet files are
+    both the old version, byte for byte; just after it, both are the new one, whole,
+    while no watermark is committed yet. Either way, the two always hold the same
+    marts, and the next plain refresh publishes the from-scratch build's marts."""
+    home, source_url = platform.home(), platform.source_with_new_rows(tmp_path)
+    before = published_snapshot(home)
+    watermarks = committed_watermarks(home)
+    env = {
+        **os.environ,
+        "FLOWMART_HOME": str(home),
+        "FLOWMART_SOURCE_URL": source_url,
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AT_SWITCH, moment],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    published = home / "published"
+    in_duckdb = mart_rows(published / "flowmart.duckdb")
+    assert parquet_mart_rows(published / "parquet") == in_duckdb  # one version, whole
+    after = published_snapshot(home)
+    if moment == "before":
+        assert {key: after.get(key) for key in before} == before
+    else:
+        assert after["current"] != before["current"]
+        assert differing_marts(published / "flowmart.duckdb", platform.expected) == []
+    assert committed_watermarks(home) == watermarks  # committed only after the switch
+
+    recovers(make_flowmart, home, source_url, platform)
 
 
 # -- the source goes away mid-extraction -----------------------------------------------------

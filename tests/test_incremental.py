@@ -11,7 +11,14 @@ import pytest
 
 from orchestration.demo import generate_demo_source, write_source
 from tests.oracle import mart_rows
-from tests.sources import create_sqlite_source, execute, execution, insert_rows, node_run
+from tests.sources import (
+    create_sqlite_source,
+    execute,
+    execution,
+    insert_rows,
+    node_run,
+    organization,
+)
 
 D1, D2 = "2026-03-01", "2026-03-02"
 
@@ -150,3 +157,56 @@ def test_backfills_are_idempotent_single_runs_equal_to_a_scratch_build(make_flow
     assert len(runs) == runs_before + 2  # a four-day range is one run, not four
     assert runs[0].tags["dagster/asset_partition_range_start"] == "2026-03-03"
     assert runs[0].tags["dagster/asset_partition_range_end"] == "2026-03-06"
+
+
+def test_a_time_zone_change_alone_moves_every_month_of_its_organization(make_flowmart, tmp_path):
+    """An organization's new time zone, the only change of a refresh (it marks no day):
+    its runs move to their new local day and hour in every month, February's as much
+    as March's; the other organization's rows stay as they were."""
+
+    source = tmp_path / "source.sqlite"
+    url = create_sqlite_source(
+        source,
+        {
+            "organization": [organization("o1"), organization("o2")],
+            "process_instance": [
+                # Tuesday 2026-02-10 10:00 UTC; Tuesday 2026-03-10 23:00 UTC
+                execution("feb", "2026-02-10T10:00:00Z", "2026-02-10T10:00:05Z"),
+                execution("mar", "2026-03-10T23:00:00Z", "2026-03-10T23:00:05Z"),
+                execution(
+                    "other",
+                    "2026-03-10T23:00:00Z",
+                    "2026-03-10T23:00:05Z",
+                    organization_id="o2",
+                    process_meta_id="w2",
+                ),
+            ],
+        },
+    )
+    flowmart = make_flowmart(url)
+    distribution = (
+        "SELECT org_id, month::VARCHAR, local_day_of_week, local_hour, timezone, runs "
+        "FROM marts.run_distribution_monthly ORDER BY ALL"
+    )
+    code, _, err = flowmart.run("refresh")
+    assert code == 0, err
+    before = query(flowmart.published, distribution)
+    assert before == [
+        ("o1", "2026-02-01", 1, 10, "UTC", 1),
+        ("o1", "2026-03-01", 1, 23, "UTC", 1),
+        ("o2", "2026-03-01", 1, 23, "UTC", 1),
+    ]
+
+    execute(
+        source,
+        "UPDATE organization SET timezone = 'Asia/Kolkata', "
+        "updated_at = '2026-03-11T00:00:00Z' WHERE id = 'o1'",
+    )
+    code, _, err = flowmart.run("refresh")
+    assert code == 0, err
+    # UTC+05:30: 10:00 -> 15:30 the same Tuesday; 23:00 -> 04:30 on Wednesday
+    assert query(flowmart.published, distribution) == [
+        ("o1", "2026-02-01", 1, 15, "Asia/Kolkata", 1),
+        ("o1", "2026-03-01", 2, 4, "Asia/Kolkata", 1),
+        ("o2", "2026-03-01", 1, 23, "UTC", 1),
+    ]

@@ -14,7 +14,7 @@ import pytest
 from orchestration import warehouse
 from orchestration.publishing import publish
 from orchestration.settings import load_settings
-from tests.oracle import home_environment, private_copy, published_snapshot
+from tests.oracle import home_environment, private_copy, publication_state
 from tests.sources import create_sqlite_source, execution, insert_rows, node_run
 
 BASELINE_ROWS = {
@@ -68,7 +68,8 @@ def marts(path, sql):
 
 
 def parquet_versions(home: Path) -> set[str]:
-    return {p.name for p in (home / "published").glob("parquet-*")}
+    """The published version directories (each a DuckDB file and its Parquet files)."""
+    return {p.name for p in (home / "published").glob("version-*")}
 
 
 def file_hashes(directory: Path) -> dict[str, str]:
@@ -134,9 +135,12 @@ def test_published_file_and_parquet_are_readable_by_duckdb_1x(baseline):
 def test_refresh_publishes_every_mart_as_identical_parquet(baseline):
     published = baseline / "home" / "published"
     link = published / "parquet"
-    assert link.is_symlink()
-    assert os.readlink(link) == link.resolve().name  # relative: the home stays relocatable
-    assert parquet_versions(baseline / "home") == {link.resolve().name}
+    # relative links, so the home stays relocatable; both paths lead through `current`
+    assert os.readlink(link) == "current/parquet"
+    assert os.readlink(published / "flowmart.duckdb") == "current/flowmart.duckdb"
+    version = os.readlink(published / "current")
+    assert link.resolve() == published / version / "parquet"
+    assert parquet_versions(baseline / "home") == {version}
     with duckdb.connect(str(published / "flowmart.duckdb"), read_only=True) as con:
         names = con.sql(
             "SELECT table_name FROM information_schema.tables "
@@ -173,7 +177,7 @@ def tamper_raw_history(flowmart, sql: str) -> None:
 
 def test_failing_expectation_leaves_published_file_byte_identical(flowmart):
     before = flowmart.published.read_bytes()
-    everything_before = published_snapshot(flowmart.home)
+    everything_before = publication_state(flowmart.home)
     tamper_raw_history(  # ends before it starts: a negative duration
         flowmart,
         "UPDATE raw.process_instance SET end_time = start_time - INTERVAL 1 HOUR WHERE id = 'e1'",
@@ -183,28 +187,28 @@ def test_failing_expectation_leaves_published_file_byte_identical(flowmart):
     assert "marts/fct_executions:great_expectations" in err
     assert "NOT published" in err
     assert flowmart.published.read_bytes() == before
-    assert published_snapshot(flowmart.home) == everything_before  # Parquet link and files
+    assert publication_state(flowmart.home) == everything_before  # Parquet, watermarks
 
 
 def test_failing_dbt_test_leaves_published_file_byte_identical(flowmart):
     before = flowmart.published.read_bytes()
-    everything_before = published_snapshot(flowmart.home)
+    everything_before = publication_state(flowmart.home)
     tamper_raw_history(flowmart, "UPDATE raw.process_instance SET state_cd = 9 WHERE id = 'e2'")
     code, _, err = flowmart.run("backfill", "--start", "2026-03-01", "--end", "2026-03-01")
     assert code == 1
     assert "dbt_models" in err
     assert flowmart.published.read_bytes() == before
-    assert published_snapshot(flowmart.home) == everything_before
+    assert publication_state(flowmart.home) == everything_before
 
 
 def test_failure_while_publishing_leaves_everything_published_unchanged(flowmart):
     """A failure inside the publish step itself, after some Parquet files were written."""
     from orchestration.defs.publish import MARTS
 
-    before = published_snapshot(flowmart.home)
+    before = publication_state(flowmart.home)
     with pytest.raises(duckdb.CatalogException, match="no_such_mart"):
         publish_directly([*MARTS, "no_such_mart"])
-    assert published_snapshot(flowmart.home) == before  # no new version, no staging file
+    assert publication_state(flowmart.home) == before  # no new version, no staging file
 
 
 def test_publishing_into_a_home_copied_without_symlinks(baseline, tmp_path, make_flowmart):
@@ -215,15 +219,22 @@ def test_publishing_into_a_home_copied_without_symlinks(baseline, tmp_path, make
     copy = make_flowmart(
         f"sqlite:///{tmp_path / 'copy' / 'source.sqlite'}", tmp_path / "copy" / "home"
     )
-    link = copy.home / "published" / "parquet"
-    assert link.is_dir() and not link.is_symlink()
+    published = copy.home / "published"
+    link, current = published / "parquet", published / "current"
+    assert link.is_dir() and not link.is_symlink() and not current.is_symlink()
+    assert not (published / "flowmart.duckdb").is_symlink()
     copied = file_hashes(link)
     publication = publish_directly(MARTS)
     assert link.is_symlink() and link.resolve() == publication.parquet_version
-    aside = f"{publication.parquet_version.name}-previous"  # the copied files, kept once
-    assert file_hashes(link.with_name(aside)) == copied
-    # the copied version directory is neither current nor previous: removed
-    assert parquet_versions(copy.home) == {publication.parquet_version.name, aside}
+    assert (published / "flowmart.duckdb").is_symlink()
+    version = publication.parquet_version.parent.name
+    aside = f"version-current-{os.getpid()}-aside"  # the copied `current`, kept once
+    assert file_hashes(published / aside / "parquet") == copied
+    # the copied version directory and `parquet` are neither current nor previous: gone
+    assert parquet_versions(copy.home) == {version, aside}
+    assert sorted(os.listdir(published)) == sorted(
+        ["current", "flowmart.duckdb", "parquet", version, aside]
+    )
 
 
 READER = """
@@ -247,11 +258,12 @@ def count_in_new_process(path) -> int:
 def test_reader_keeps_its_view_while_a_refresh_publishes(flowmart):
     """An analyst's process holds the file open across a publication (DuckDB caches
     databases per process, so readers must be other processes, as they are in life).
-    The Parquet link moves to a new version; the previous one stays, older ones go."""
-    link = flowmart.home / "published" / "parquet"
-    previous = os.readlink(link)
-    stale = link.with_name("parquet-20000101T000000.000000Z")  # as two publications ago
-    shutil.copytree(link.resolve(), stale)
+    `current` moves to a new version; the previous one stays, older ones go."""
+    published = flowmart.home / "published"
+    link = published / "parquet"
+    previous = os.readlink(published / "current")
+    stale = published / "version-20000101T000000.000000Z"  # as two publications ago
+    shutil.copytree(published / previous, stale)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(flowmart.published)],
         stdin=subprocess.PIPE,
@@ -270,10 +282,10 @@ def test_reader_keeps_its_view_while_a_refresh_publishes(flowmart):
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == "3"  # its consistent, older view
         assert count_in_new_process(flowmart.published) == 4
-        current = os.readlink(link)
+        current = os.readlink(published / "current")
         assert current != previous
         assert parquet_rows(link / "fct_executions.parquet") == 4
-        assert parquet_rows(link.with_name(previous) / "fct_executions.parquet") == 3
+        assert parquet_rows(published / previous / "parquet" / "fct_executions.parquet") == 3
         assert not stale.exists()
         assert parquet_versions(flowmart.home) == {current, previous}
     finally:

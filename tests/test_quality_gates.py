@@ -4,7 +4,6 @@ shows. Real DuckDB, real GE, real Dagster runs; nothing mocked."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +29,7 @@ from orchestration.quality import (
     validate_table,
     validated_rows_sql,
 )
-from tests.oracle import flowmart_home, private_copy
+from tests.oracle import flowmart_home, private_copy, publication_state
 
 EXTRACTED = datetime(2026, 3, 10, 12, 0)
 EARLIER = EXTRACTED - timedelta(days=1)
@@ -437,10 +436,6 @@ def failed(result, severity) -> set[tuple[str, str]]:
     }
 
 
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_tampered_mart_fails_reconciliation_and_blocks_publication(flowmart):
     with warehouse.connect(flowmart.home / "warehouse" / "work.duckdb") as con:
         (day,) = con.execute(
@@ -449,14 +444,14 @@ def test_tampered_mart_fails_reconciliation_and_blocks_publication(flowmart):
             "FROM marts.workflow_runs_daily ORDER BY ALL LIMIT 1) RETURNING day"
         ).fetchall()[0]
         con.execute("INSERT INTO meta.dirty_days VALUES (?, 'test')", [day]).fetchall()
-    before = digest(flowmart.published)
+    before = publication_state(flowmart.home)
     result = run_subset({PUBLISHED}, ge_checks("marts"))
     assert failed(result, dg.AssetCheckSeverity.ERROR) == {
         ("marts/workflow_runs_daily", "reconciles_with_hourly"),
         ("marts/workflow_runs_daily", "reconciles_with_fct_executions"),
     }
     assert PUBLISHED not in {e.asset_key for e in result.get_asset_materialization_events()}
-    assert digest(flowmart.published) == before
+    assert publication_state(flowmart.home) == before
 
     code, out, _ = flowmart.run("status")
     assert code == 0
@@ -479,7 +474,7 @@ def test_raw_failure_stops_dbt_and_a_raw_warning_shows_in_status(flowmart):
             "WHERE id = (SELECT min(id) FROM raw.api_key_usage)",
             [ahead],
         ).fetchall()
-    before = digest(flowmart.published)
+    before = publication_state(flowmart.home)
     from orchestration.definitions import defs
 
     not_raw = {k for k in defs.resolve_asset_graph().executable_asset_keys if k.path[0] != "raw"}
@@ -491,7 +486,7 @@ def test_raw_failure_stops_dbt_and_a_raw_warning_shows_in_status(flowmart):
         ("raw/api_key_usage", "great_expectations")
     }
     assert result.get_asset_materialization_events() == []  # no model, no publication
-    assert digest(flowmart.published) == before
+    assert publication_state(flowmart.home) == before
 
     code, out, _ = flowmart.run("status")
     assert code == 0

@@ -5,14 +5,20 @@ table that lost a column stop publication, leaving the published file byte-ident
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import duckdb
 import pytest
 
-from tests.oracle import home_environment, private_copy
-from tests.sources import create_sqlite_source, execute, execution, insert_rows, node_run
+from tests.oracle import home_environment, private_copy, publication_state
+from tests.sources import (
+    create_sqlite_source,
+    execute,
+    execution,
+    insert_rows,
+    node_run,
+    organization,
+)
 
 D = "2026-03-02"
 LATER = "2026-03-05T00:00:00Z"
@@ -51,19 +57,6 @@ def ai_call(id: str, **overrides) -> dict:
         "tools_used": '["web_search"]',
         "created_at": f"{D}T10:00:01Z",
         **overrides,
-    }
-
-
-def organization(id: str, timezone: str) -> dict:
-    return {
-        "id": id,
-        "name": id,
-        "tier": "pro",
-        "billing_owner_id": id,
-        "agency_id": None,
-        "timezone": timezone,
-        "created_at": "2025-01-01T00:00:00Z",
-        "updated_at": "2025-01-01T00:00:00Z",
     }
 
 
@@ -167,10 +160,6 @@ def published(flowmart, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
     """A home with one successful refresh (built once per module)."""
@@ -232,7 +221,7 @@ def test_corrected_rows_and_late_parents_heal(bad):
 
 
 def test_a_high_quarantine_rate_blocks_publication(bad, monkeypatch):
-    before = digest(bad.published)
+    before = publication_state(bad.home)
     insert_rows(
         bad.source_path,
         {"process_instance": [execution("e_bad2", at(16), at(16, 5), state=0, updated_at=LATER)]},
@@ -242,7 +231,7 @@ def test_a_high_quarantine_rate_blocks_publication(bad, monkeypatch):
     code, out, err = bad.run("refresh")
     assert code != 0
     assert "raw/process_instance:quarantine_rate" in out + err
-    assert digest(bad.published) == before
+    assert publication_state(bad.home) == before
 
     monkeypatch.setenv("FLOWMART_QUARANTINE_MAX_RATE", "1")
     code, out, err = bad.run("refresh")  # the same batch, judged by a laxer limit
@@ -251,9 +240,93 @@ def test_a_high_quarantine_rate_blocks_publication(bad, monkeypatch):
 
 
 def test_a_source_table_missing_a_column_publishes_nothing(bad):
-    before = digest(bad.published)
+    before = publication_state(bad.home)
     execute(bad.source_path, "ALTER TABLE node_instance DROP COLUMN attempts")
     code, out, err = bad.run("refresh")
     assert code != 0
     assert "node_instance" in out + err and "attempts" in out + err
-    assert digest(bad.published) == before
+    assert publication_state(bad.home) == before
+
+
+# -- the rules no other test breaks, and a valid row that once blocked publication ---------
+RARE_RULES = {
+    ("process_instance", '{"id":"e_null"}', "null_value(process_meta_id)"),
+    ("api_key_usage", '{"id":2}', "above_max(status_code)"),
+    ("review_task", '{"id":"v_order"}', "decided_at_before_created_at"),
+    ("review_task", '{"id":"v_status"}', "unknown_value(status)"),
+    ("execution_log", '{"id":2}', "unknown_value(level)"),
+}
+
+
+def log_line(id: int, level: str) -> dict:
+    return {
+        "id": id,
+        "process_instance_id": "e1",
+        "organization_id": "o1",
+        "node_id": "http",
+        "level": level,
+        "message": "called",
+        "created_at": at(10, id),
+    }
+
+
+def request(id: int, status_code: int) -> dict:
+    return {
+        "id": id,
+        "api_key_id": "k1",
+        "organization_id": "o1",
+        "endpoint": "/x",
+        "method": "GET",
+        "status_code": status_code,
+        "response_time_ms": 40,
+        "ip_address": None,
+        "error_message": None,
+        "created_at": at(10, id),
+    }
+
+
+def test_each_rare_rule_quarantines_its_row_and_zero_attempts_count_as_one(tmp_path, make_flowmart):
+    """One bad row per rule no other test breaks, beside good rows: each is quarantined
+    with its rule and counted by no mart. A node run with attempts = 0 (the contract
+    allows it) counts one attempt and no retry, and publication goes on."""
+    path = tmp_path / "source.sqlite"
+    url = create_sqlite_source(
+        path,
+        {
+            "organization": [organization("o1", "UTC")],
+            "process_instance": [execution("e1", at(10), at(10, 5))],
+            "node_instance": [
+                node_run("n1", "e1", at(10), at(10, 1)),
+                node_run("n_zero", "e1", at(10, 1), at(10, 2), attempts=0),
+                node_run("n_retried", "e1", at(10, 2), at(10, 3), attempts=3),
+            ],
+            "review_task": [
+                review("v1", "s1", 1),
+                review("v_status", "s2", 1, status="maybe"),
+                review("v_order", "s3", 1, created_at=at(12), decided_at=at(11)),
+            ],
+            "execution_log": [log_line(1, "INFO"), log_line(2, "LOUD")],
+            "api_key_usage": [request(1, 200), request(2, 600)],
+        },
+    )
+    # process_instance without its NOT NULL constraints, to hold a NULL workflow
+    execute(path, "CREATE TABLE pi AS SELECT * FROM process_instance")
+    execute(path, "DROP TABLE process_instance")
+    execute(path, "ALTER TABLE pi RENAME TO process_instance")
+    insert_rows(path, {"process_instance": [execution("e_null", at(11), at(11, 5))]})
+    execute(path, "UPDATE process_instance SET process_meta_id = NULL WHERE id = 'e_null'")
+
+    flowmart = make_flowmart(url)
+    code, out, err = flowmart.run("refresh")
+    assert code == 0, out + err
+    assert quarantined(flowmart) == RARE_RULES
+    assert published(flowmart, "SELECT execution_id, node_runs FROM marts.fct_executions") == [
+        ("e1", 4)  # three recorded, and the trigger the engine did not record
+    ]
+    # attempts: 1 + 1 (attempts = 0) + 3 + 1 (trigger); retries: only n_retried's two
+    for mart in ("node_reliability_daily", "node_type_reliability_daily"):
+        totals = f"SELECT sum(node_runs), sum(attempts), sum(retries) FROM marts.{mart}"
+        assert published(flowmart, totals) == [(4, 6, 2)], mart
+    assert published(flowmart, "SELECT sum(decided) FROM marts.review_daily") == [(1,)]
+    assert published(flowmart, "SELECT sum(log_lines) FROM marts.log_volume_daily") == [(1,)]
+    assert published(flowmart, "SELECT sum(requests) FROM marts.api_usage_daily") == [(1,)]

@@ -92,7 +92,7 @@ def node_runs(frames) -> pl.DataFrame:
         "node_id",
         "node_type",
         "status_cd",
-        "attempts",
+        pl.max_horizontal("attempts", 1).alias("attempts"),  # a run is one attempt at least
         "error_details",
         pl.when(pl.col("end_time").is_not_null())
         .then((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000)

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from tests.oracle import assert_same, read_mart, utc_naive
+from tests.text_rules import mask_personal_data
 
 API_KEYS = ["org_id", "api_key_id", "endpoint", "method"]
 
@@ -20,7 +21,7 @@ def api_requests(frames) -> pl.DataFrame:
     return frames["api_key_usage"].select(
         pl.col("organization_id").alias("org_id"),
         "api_key_id",
-        "endpoint",
+        pl.col("endpoint").map_elements(mask_personal_data, return_dtype=pl.String),
         "method",
         "status_code",
         "response_time_ms",

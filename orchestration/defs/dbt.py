@@ -20,7 +20,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,27 @@ def dbt_executable() -> str:
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """What profiles.yml reads: the working warehouse of this FLOWMART_HOME."""
     return {"FLOWMART_WORK_DB": str(settings.work_db)}
+
+
+# dbt reads the working warehouse only: the source's URL (and its password) is none of
+# its business, in the environment of a dbt process or of the in-process dbt run.
+HIDDEN_FROM_DBT = ("FLOWMART_SOURCE_URL",)
+
+
+def dbt_process_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a dbt process: this one's, without the source URL."""
+    inherited = {k: v for k, v in os.environ.items() if k not in HIDDEN_FROM_DBT}
+    return {**inherited, **dbt_environment(settings)}
+
+
+@contextmanager
+def hidden_from_dbt() -> Iterator[None]:
+    """While dbt runs in this process, the source URL is not in its environment."""
+    hidden = {k: os.environ.pop(k) for k in HIDDEN_FROM_DBT if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def dbt_build_args(settings: Settings, plan: RebuildPlan | None = None) -> list[str]:
@@ -104,7 +126,7 @@ def ensure_manifest() -> Path:
         current = parsed_from.exists() and parsed_from.read_text() == fingerprint
         if current and MANIFEST_PATH.exists():
             return MANIFEST_PATH
-        env = {**os.environ, **dbt_environment(load_settings())}
+        env = dbt_process_environment(load_settings())
         subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
             cwd=DBT_PROJECT_DIR,
@@ -225,7 +247,6 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     if not plan.nodes:
         return  # nothing changed: the checks and publication downstream are skipped
     context.log.info(f"rebuilding {len(days)} day partitions: {days[:3]}...{days[-3:]}")
-    validator.start_if_needed(settings.home)  # GE, for the mart suites that follow
     os.environ.update(dbt_environment(settings))
     # The models whose inputs did not change keep their tables; they are still outputs of
     # this run, so that their checks and the publication downstream run. None of them is
@@ -233,15 +254,17 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     for key in _unchanged_keys(context, manifest, translator, plan):
         name = context.assets_def.get_output_name_for_asset_key(key)
         yield dg.Output(None, output_name=name, metadata={"rebuilt": False})
-    yield from run_dbt(
-        dbt_build_args(settings, plan),
-        settings.dbt_target,
-        manifest,
-        translator,
-        context,
-        # this installation's vars may change what dbt parses: then dbt parses (partially)
-        manifest_msgpack=None if _vars(settings) else PARSED_PROJECT_PATH,
-    )
+    with hidden_from_dbt():
+        validator.start_if_needed(settings.home)  # GE, for the mart suites that follow
+        yield from run_dbt(
+            dbt_build_args(settings, plan),
+            settings.dbt_target,
+            manifest,
+            translator,
+            context,
+            # this installation's vars may change what dbt parses: then it parses (partially)
+            manifest_msgpack=None if _vars(settings) else PARSED_PROJECT_PATH,
+        )
     # The run's own partitions are recorded by Dagster; also record the other days that
     # source changes made dbt rebuild (a late completion on an older day, say).
     requested = set(context.partition_keys)

@@ -1,7 +1,9 @@
 {#- Failed node runs (status_cd 7, handled or not) per workflow, node type, error
     signature and day (METRICS.md, error_signatures_daily). Day = UTC day of the
     execution's start_time, carried by int_node_runs, so an execution and all its
-    errors share one partition; first/last seen are the failed node runs' start_time. -#}
+    errors share one partition; first/last seen are the failed node runs' start_time.
+    The sample is the first failure's message with personal data and secrets masked
+    (macros/personal_data.sql), as the signature masks them. -#}
 
 {{ day_partitioned() }}
 
@@ -44,7 +46,8 @@ final as (
         count(distinct execution_id) as executions_affected,
         min(started_at) as first_seen_at,
         max(started_at) as last_seen_at,
-        arg_min(error_details, (started_at, node_run_id)) as sample_message
+        {{ personal_data_masked('arg_min(error_details, (started_at, node_run_id))') }}
+            as sample_message
 
     from failed_node_runs
     group by org_id, workflow_id, node_type, error_signature, day

@@ -2,7 +2,9 @@
     (METRICS.md): the feedback of tasks decided as revision_requested or rejected,
     lower-cased and split on anything but letters (any script) and decimal digits;
     tokens shorter than 3 characters, all-digit tokens and the English stop words of
-    the english_stop_words seed are dropped.
+    the english_stop_words seed are dropped. Personal data and secrets in the feedback
+    (an address, a password=...) are removed first (macros/personal_data.sql): they
+    are nobody's keyword, and a fragment of them must not be published as one.
 
     Incremental by month (month_partitions macros): every month containing a dirty day
     is deleted and rebuilt from int_decided_reviews. A change of the stop-word seed
@@ -36,7 +38,9 @@ tokens as (
         reviews.workflow_id,
         {{ month_of('reviews.day') }} as month,
         unnest(
-            regexp_split_to_array(lower(reviews.feedback), '[^\p{L}\p{Nd}]+')
+            regexp_split_to_array(
+                lower({{ personal_data_removed('reviews.feedback') }}), '[^\p{L}\p{Nd}]+'
+            )
         ) as keyword
 
     from reviews

@@ -10,7 +10,7 @@ renamed as (
 
     select
         alert_id,
-        acknowledged_by,
+        {{ personal_data_masked('acknowledged_by') }} as acknowledged_by,
         acknowledged_at,
         note
 

@@ -16,7 +16,7 @@ renamed as (
         id as request_id,
         organization_id as org_id,
         api_key_id,
-        endpoint,
+        {{ personal_data_masked('endpoint') }} as endpoint,
         method,
         status_code,
         response_time_ms,

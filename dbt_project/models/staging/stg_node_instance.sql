@@ -1,3 +1,6 @@
+{#- One row per node run as the source recorded it (trigger normalization is in
+    int_node_runs). attempts is at least 1: see below. -#}
+
 with
 
 source as (
@@ -16,7 +19,6 @@ renamed as (
         node_name,
         node_type,
         status_cd,
-        attempts,
         iteration,
         error_handled,
         start_time as started_at,
@@ -24,6 +26,10 @@ renamed as (
         error_details,
         output,
         updated_at,
+        -- A node run counts at least one attempt (METRICS.md: the run is the first try):
+        -- the contract accepts attempts = 0, an engine's "not tried yet", which counts
+        -- as that one attempt and no retry. Defined here once, for every mart.
+        greatest(attempts, 1) as attempts,
         node_type like '%Trigger' as is_trigger
 
     from source

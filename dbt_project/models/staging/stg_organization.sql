@@ -10,7 +10,7 @@ renamed as (
 
     select
         id as org_id,
-        name as org_name,
+        {{ personal_data_masked('name') }} as org_name,
         tier,
         billing_owner_id,
         agency_id,

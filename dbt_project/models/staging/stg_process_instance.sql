@@ -12,7 +12,7 @@ renamed as (
         id as execution_id,
         organization_id as org_id,
         process_meta_id as workflow_id,
-        process_name as workflow_name,
+        {{ personal_data_masked('process_name') }} as workflow_name,
         parent_instance_id as parent_execution_id,
         trigger_type,
         state_cd,

@@ -11,7 +11,7 @@ renamed as (
     select
         id as workflow_id,
         organization_id as org_id,
-        name as workflow_name,
+        {{ personal_data_masked('name') }} as workflow_name,
         trigger_type,
         is_active,
         created_at,
