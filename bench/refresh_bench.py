@@ -210,18 +210,19 @@ def main() -> None:
             f"{new_day['ai_execution_history'].height:,} AI calls"
         )
 
-        print("1+2. 30 days of history", flush=True)
-        url30 = create_database(server.url, "history30")
-        history = generate_demo_source(
-            days=30, executions_per_day=per_day, seed=1, end_date=HISTORY_END
-        )
-        print(
-            f"  history: {history['process_instance'].height:,} executions, "
-            f"{history['node_instance'].height:,} node runs",
-            flush=True,
-        )
-        write_source(history, url30)
-        del history
+        if only & {"full", "nightly"}:
+            print("1+2. 30 days of history", flush=True)
+            url30 = create_database(server.url, "history30")
+            history = generate_demo_source(
+                days=30, executions_per_day=per_day, seed=1, end_date=HISTORY_END
+            )
+            print(
+                f"  history: {history['process_instance'].height:,} executions, "
+                f"{history['node_instance'].height:,} node runs",
+                flush=True,
+            )
+            write_source(history, url30)
+            del history
         if "full" in only:
             full_build(work, url30, args.repeats)
         nightly = 0.0

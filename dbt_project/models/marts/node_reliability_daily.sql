@@ -1,6 +1,13 @@
 {#- Reliability of each node of each workflow per UTC day of its execution's start
     (METRICS.md), from trigger-normalized node runs: an execution whose engine wrote
-    no trigger row counts one successful attempt of node `__trigger__`. -#}
+    no trigger row counts one successful attempt of node `__trigger__`.
+
+    Built after int_execution_paths, never beside it: both hold every node run of the
+    rebuilt days in aggregates that cannot spill to disk (percentiles, ordered string
+    aggregation), and on a first build of a long history the two at once exceeded the
+    warehouse's memory limit. -#}
+
+-- depends_on: {{ ref('int_execution_paths') }}
 
 {{ day_partitioned() }}
 

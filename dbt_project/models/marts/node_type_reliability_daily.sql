@@ -1,6 +1,9 @@
 {#- Reliability of each node type across all organizations per UTC day of the
     execution's start (METRICS.md), from the trigger-normalized node runs themselves:
-    the p95 is never derived from node_reliability_daily rows. -#}
+    the p95 is never derived from node_reliability_daily rows. Built after it (and
+    int_execution_paths), never beside them: see node_reliability_daily. -#}
+
+-- depends_on: {{ ref('node_reliability_daily') }}
 
 {{ day_partitioned() }}
 
