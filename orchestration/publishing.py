@@ -217,9 +217,8 @@ def publish(
             _swap_link(link, target)
     _fsync(published)
     # The previous version stays for readers that opened it; so does, once, the Parquet
-    # directory of the layout before this one.
-    keep = {version, previous, current_parquet if current_parquet else version}
-    _remove_stale(published, {path for path in keep if path is not None})
+    # directory of the layout before this one (current_parquet, when it was one).
+    _remove_stale(published, {version, previous, current_parquet} - {None})
     # What is published is done: advance the watermarks and forget the dirty days, at once.
     run(con, "BEGIN TRANSACTION")
     run(

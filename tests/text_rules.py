@@ -26,10 +26,12 @@ def _run(text: str, i: int, chars: str) -> int:
     return i
 
 
-def _replace_all(text: str, match: Matcher, placeholder: Callable[[str], str] | str) -> str:
-    lower, out, i = text.lower(), [], 0
+def _replace_all(
+    text: str, match: Matcher, placeholder: Callable[[str], str] | str, ignore_case: bool = True
+) -> str:
+    seen, out, i = text.lower() if ignore_case else text, [], 0
     while i < len(text):
-        end = match(lower, i)
+        end = match(seen, i)
         if end is not None and end > i:
             out.append(placeholder(text[i:end]) if callable(placeholder) else placeholder)
             i = end
@@ -325,38 +327,22 @@ def loopback_ipv6_at(t: str, i: int) -> int | None:
 
 
 def mask_personal_data(text: str | None) -> str | None:
-    """macros/personal_data.sql's rules, in its order."""
+    """macros/personal_data.sql's rules, in its order (JWTs only where case matters)."""
     if text is None:
         return None
-    for match, placeholder in (
-        (credentials_at, lambda m: m[: m.index("://") + 3] + "<credentials>@"),
-        (bearer_at, lambda m: m[: 6 if m.lower().startswith("bearer") else 5] + " <token>"),
-        (None, "<token>"),  # JWTs: case matters
-        (api_key_at, "<key>"),
-        (secret_value_at, _secret_placeholder),
-        (email_at, "<email>"),
-        (ipv4_at, "<ip>"),
-        (ipv6_at, "<ip>"),
-        (loopback_ipv6_at, "<ip>"),
+    for match, placeholder, ignore_case in (
+        (credentials_at, lambda m: m[: m.index("://") + 3] + "<credentials>@", True),
+        (bearer_at, lambda m: m[: 6 if m.lower().startswith("bearer") else 5] + " <token>", True),
+        (jwt_at, "<token>", False),
+        (api_key_at, "<key>", True),
+        (secret_value_at, _secret_placeholder, True),
+        (email_at, "<email>", True),
+        (ipv4_at, "<ip>", True),
+        (ipv6_at, "<ip>", True),
+        (loopback_ipv6_at, "<ip>", True),
     ):
-        if match is None:
-            text = _replace_case_sensitive(text, jwt_at, placeholder)
-        else:
-            text = _replace_all(text, match, placeholder)
+        text = _replace_all(text, match, placeholder, ignore_case)
     return text
-
-
-def _replace_case_sensitive(text: str, match: Matcher, placeholder: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        end = match(text, i)
-        if end is not None and end > i:
-            out.append(placeholder)
-            i = end
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
 
 
 PLACEHOLDERS = ("<credentials>", "<token>", "<key>", "<secret>", "<email>", "<ip>")
