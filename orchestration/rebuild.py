@@ -13,9 +13,11 @@ last publication:
 - the project, when its fingerprint differs: then everything is rebuilt, as on the
   first build.
 The models downstream of a changed input are rebuilt (dbt's graph, from the manifest);
-the others keep their tables. Publication records the values it published with and
-clears the changed inputs, in the same transaction that commits the watermarks, so a
-failed or killed run leaves them for the next one.
+the others keep their tables. A view is never rebuilt for changed rows (it reads them
+when queried), only with the project; its data tests still run on the new rows.
+Publication records the values it published with and clears the changed inputs, in the
+same transaction that commits the watermarks, so a failed or killed run leaves them for
+the next one.
 """
 
 from __future__ import annotations
@@ -167,35 +169,59 @@ class RebuildPlan:
     changed: frozenset[str]  # the inputs that changed
     nodes: tuple[str, ...]  # unique ids of the models, snapshots and seeds to rebuild
     everything: bool  # the project changed (or nothing was published yet): build all
+    # names of the data tests of views over changed rows: the views are not rebuilt,
+    # so dbt's selection of a rebuilt node's tests would miss them
+    tests: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
-        """dbt node names, for `--select` (unique across models, snapshots, seeds)."""
+        """dbt node names (unique across models, snapshots, seeds)."""
         return [uid.split(".")[-1] for uid in self.nodes]
+
+    @property
+    def selection(self) -> list[str]:
+        """What `dbt build --select` runs: the rebuilt nodes (and with them their
+        tests), and the tests of the views over changed rows."""
+        return self.names + list(self.tests)
 
     def describe(self) -> str:
         if self.everything:
             return "the project changed or was never published: rebuilding every model"
-        if not self.nodes:
+        if not self.nodes and not self.tests:
             return "no input changed since the last publication: nothing to rebuild"
         return (
             f"rebuilding {len(self.nodes)} models downstream of {', '.join(sorted(self.changed))}"
         )
 
 
+def _is_view(node: Mapping[str, Any]) -> bool:
+    return node.get("config", {}).get("materialized") == "view"
+
+
 def plan_rebuild(manifest: Mapping[str, Any], changed: set[str]) -> RebuildPlan:
-    """The models downstream of the changed inputs (all of them if the project changed)."""
-    rebuilt = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] in REBUILT_TYPES}
-    everything = PROJECT in changed
-    if everything:
-        selected = rebuilt
-    else:
-        selected, pending = set(), list(_roots(manifest, changed))
-        while pending:
-            uid = pending.pop()
-            if uid in selected:
-                continue
-            selected.add(uid)
-            pending += manifest["child_map"].get(uid, [])
-        selected &= rebuilt
-    return RebuildPlan(frozenset(changed), tuple(sorted(selected)), everything)
+    """The models downstream of the changed inputs (all of them if the project changed),
+    views excepted unless the project changed."""
+    nodes = manifest["nodes"]
+    rebuilt = {uid for uid, n in nodes.items() if n["resource_type"] in REBUILT_TYPES}
+    if PROJECT in changed:
+        return RebuildPlan(frozenset(changed), tuple(sorted(rebuilt)), everything=True)
+    downstream, pending = set(), list(_roots(manifest, changed))
+    while pending:
+        uid = pending.pop()
+        if uid in downstream:
+            continue
+        downstream.add(uid)
+        pending += manifest["child_map"].get(uid, [])
+    views = {uid for uid in downstream & rebuilt if _is_view(nodes[uid])}
+    view_tests = {
+        nodes[uid]["name"]
+        for uid in downstream
+        if nodes.get(uid, {}).get("resource_type") == "test"
+        and views & set(nodes[uid]["depends_on"]["nodes"])
+    }
+    return RebuildPlan(
+        frozenset(changed),
+        tuple(sorted(downstream & rebuilt - views)),
+        everything=False,
+        tests=tuple(sorted(view_tests)),
+    )

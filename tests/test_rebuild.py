@@ -18,25 +18,38 @@ from tests.oracle import mart_rows, published_snapshot
 from tests.sources import create_sqlite_source, execution, insert_rows, node_run
 
 
-def node(kind: str, macros: tuple[str, ...] = ()) -> dict:
-    return {"resource_type": kind, "depends_on": {"macros": list(macros), "nodes": []}}
+def node(
+    kind: str, macros: tuple[str, ...] = (), materialized: str = "table", parents: tuple = ()
+) -> dict:
+    return {
+        "resource_type": kind,
+        "config": {"materialized": materialized},
+        "depends_on": {"macros": list(macros), "nodes": list(parents)},
+    }
+
+
+def data_test(name: str, parent: str) -> dict:
+    return {**node("test", parents=(parent,)), "name": name}
 
 
 # raw.process_instance -> stg_runs -> fct (day-partitioned) -> daily (partitioned)
-# raw.workflow -> stg_workflow -> usage (whole) ; insights uses the clock; alerts read
-# meta.watermarks; every node feeds a test, which is never "rebuilt" itself.
+# raw.workflow -> stg_workflow (a view) -> usage (whole) ; insights uses the clock;
+# alerts read meta.watermarks; tests are never "rebuilt" themselves.
 MANIFEST = {
     "nodes": {
         "model.flowmart.stg_runs": node("model"),
         "model.flowmart.fct": node("model", ("macro.flowmart.day_partitioned",)),
         "model.flowmart.daily": node("model", ("macro.flowmart.in_dirty_partitions",)),
-        "model.flowmart.stg_workflow": node("model"),
+        "model.flowmart.stg_workflow": node("model", materialized="view"),
         "snapshot.flowmart.workflow_history": node("snapshot"),
         "model.flowmart.usage": node("model"),
         "model.flowmart.insights": node("model", ("macro.flowmart.utc_today",)),
         "model.flowmart.alerts": node("model"),
         "seed.flowmart.stop_words": node("seed"),
-        "test.flowmart.not_null_fct_id": node("test"),
+        "test.flowmart.not_null_fct_id": data_test("not_null_fct_id", "model.flowmart.fct"),
+        "test.flowmart.not_null_stg_workflow_id.1a2b": data_test(
+            "not_null_stg_workflow_id", "model.flowmart.stg_workflow"
+        ),
     },
     "macros": {
         "macro.flowmart.utc_today": {"depends_on": {"macros": ["macro.flowmart.utc_now"]}},
@@ -56,7 +69,10 @@ MANIFEST = {
             "model.flowmart.stg_workflow",
             "snapshot.flowmart.workflow_history",
         ],
-        "model.flowmart.stg_workflow": ["model.flowmart.usage"],
+        "model.flowmart.stg_workflow": [
+            "model.flowmart.usage",
+            "test.flowmart.not_null_stg_workflow_id.1a2b",
+        ],
         "snapshot.flowmart.workflow_history": ["model.flowmart.usage"],
         "source.flowmart.meta.watermarks": ["model.flowmart.alerts"],
     },
@@ -73,11 +89,16 @@ def test_nothing_changed_rebuilds_nothing():
 
 
 def test_a_changed_raw_table_rebuilds_what_reads_it_and_nothing_else():
-    assert rebuilt("raw.workflow") == ["stg_workflow", "usage", "workflow_history"]
-
-
-def test_changed_facts_rebuild_their_chain_down_to_the_whole_table_marts():
     assert rebuilt("raw.process_instance") == ["daily", "fct", "insights", "stg_runs"]
+
+
+def test_a_view_is_not_rebuilt_for_changed_rows_but_its_tests_run_on_them():
+    plan = plan_rebuild(MANIFEST, {"raw.workflow"})
+    assert plan.names == ["usage", "workflow_history"]
+    assert plan.tests == ("not_null_stg_workflow_id",)
+    assert plan.selection == ["usage", "workflow_history", "not_null_stg_workflow_id"]
+    # only a changed project rebuilds the view itself
+    assert "stg_workflow" in plan_rebuild(MANIFEST, {PROJECT}).names
 
 
 def test_dirty_days_rebuild_every_partitioned_model_even_through_hooks_and_macros():
@@ -158,7 +179,8 @@ def test_a_dimension_change_rebuilds_its_readers_and_reuses_the_rest(make_flowma
     code, _, err = flowmart.run("refresh")
     assert code == 0, err
     models = rebuilt_models(flowmart.home)
-    assert "stg_organization" in models
+    assert "usage_monthly" in models  # reads stg_organization, a view: not rebuilt
+    assert "stg_organization" not in models
     assert "fct_executions" not in models and "workflow_runs_daily" not in models
     after = {p.name: p.stat().st_ino for p in link.resolve().iterdir()}
     assert after.keys() == before.keys()

@@ -35,6 +35,7 @@ from orchestration.dbt_invocation import run_dbt
 from orchestration.defs.resources import WarehouseLock
 from orchestration.partitions import dirty_days, mark_days, partitions_start
 from orchestration.rebuild import (
+    REBUILT_TYPES,
     RebuildPlan,
     changed_inputs,
     current_inputs,
@@ -86,7 +87,7 @@ def dbt_build_args(settings: Settings, plan: RebuildPlan | None = None) -> list[
     same vars on every run keep dbt's partial parse; changing them re-parses once."""
     args = ["build", "--exclude", "test_type:unit"]
     if plan is not None and not plan.everything:
-        args += ["--select", *plan.names]
+        args += ["--select", *plan.selection]
     overrides = parse_dbt_vars(settings.dbt_vars)
     if overrides:
         args += ["--vars", json.dumps(overrides, sort_keys=True)]
@@ -202,8 +203,11 @@ def _plan(context: dg.AssetExecutionContext, settings: Settings, manifest) -> tu
         return plan, dirty_days(con)
 
 
-def _unchanged_keys(context, manifest, translator, plan: RebuildPlan) -> list[dg.AssetKey]:
-    """The selected assets the plan does not rebuild, parents before children."""
+def _unchanged_assets(
+    context, manifest, translator, plan: RebuildPlan
+) -> list[tuple[dg.AssetKey, set[dg.AssetKey]]]:
+    """The selected assets the plan does not rebuild, parents before children, each with
+    its parents among the selected assets."""
     rebuilt = set(plan.nodes)
     order: list[str] = []
     placed: set[str] = set()
@@ -219,14 +223,43 @@ def _unchanged_keys(context, manifest, translator, plan: RebuildPlan) -> list[dg
     for uid in sorted(manifest["nodes"]):
         place(uid)
     selected = set(context.selected_asset_keys)
-    keys = [
-        translator.get_asset_key(manifest["nodes"][uid])
+    keys = {
+        uid: translator.get_asset_key(manifest["nodes"][uid])
         for uid in order
-        if uid in manifest["nodes"]
-        and manifest["nodes"][uid]["resource_type"] in ("model", "snapshot", "seed")
-        and uid not in rebuilt
+        if uid in manifest["nodes"] and manifest["nodes"][uid]["resource_type"] in REBUILT_TYPES
+    }
+    return [
+        (key, {keys[p] for p in manifest["parent_map"].get(uid, []) if keys.get(p) in selected})
+        for uid, key in keys.items()
+        if uid not in rebuilt and key in selected
     ]
-    return [key for key in keys if key in selected]
+
+
+class _InOrder:
+    """Outputs of the assets a run does not rebuild, each yielded once its parents are
+    out: Dagster wants a multi-asset's outputs in dependency order, and a view over
+    changed rows (not rebuilt, reading them when queried) can sit below a snapshot that
+    dbt rebuilds and above a model that reads it."""
+
+    def __init__(self, context, unchanged: list[tuple[dg.AssetKey, set[dg.AssetKey]]]) -> None:
+        self._context = context
+        self._pending = list(unchanged)
+        self._out: set[dg.AssetKey] = set()
+
+    def ready(self, event=None) -> Iterator[dg.Output]:
+        """After `event` (one of dbt's), every unchanged asset whose parents are out."""
+        if isinstance(event, dg.Output):
+            self._out.add(self._context.assets_def.keys_by_output_name[event.output_name])
+        progress = True
+        while progress:
+            progress = False
+            for key, parents in list(self._pending):
+                if parents <= self._out:
+                    self._pending.remove((key, parents))
+                    self._out.add(key)
+                    progress = True
+                    name = self._context.assets_def.get_output_name_for_asset_key(key)
+                    yield dg.Output(None, output_name=name, metadata={"rebuilt": False})
 
 
 def _vars(settings: Settings) -> dict:
@@ -244,19 +277,18 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     plan, days = _plan(context, settings, manifest)
     context.log.info(plan.describe())
-    if not plan.nodes:
+    if not plan.nodes and not plan.tests:
         return  # nothing changed: the checks and publication downstream are skipped
     context.log.info(f"rebuilding {len(days)} day partitions: {days[:3]}...{days[-3:]}")
     os.environ.update(dbt_environment(settings))
     # The models whose inputs did not change keep their tables; they are still outputs of
-    # this run, so that their checks and the publication downstream run. None of them is
-    # downstream of a rebuilt one, so they go first, in dependency order.
-    for key in _unchanged_keys(context, manifest, translator, plan):
-        name = context.assets_def.get_output_name_for_asset_key(key)
-        yield dg.Output(None, output_name=name, metadata={"rebuilt": False})
+    # this run, so that their checks and the publication downstream run: those not below
+    # a rebuilt one first, the others as soon as dbt has built their parents.
+    in_order = _InOrder(context, _unchanged_assets(context, manifest, translator, plan))
+    yield from in_order.ready()
     with hidden_from_dbt():
         validator.start_if_needed(settings.home)  # GE, for the mart suites that follow
-        yield from run_dbt(
+        for event in run_dbt(
             dbt_build_args(settings, plan),
             settings.dbt_target,
             manifest,
@@ -264,7 +296,9 @@ def dbt_models(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
             context,
             # this installation's vars may change what dbt parses: then it parses (partially)
             manifest_msgpack=None if _vars(settings) else PARSED_PROJECT_PATH,
-        )
+        ):
+            yield event
+            yield from in_order.ready(event)
     # The run's own partitions are recorded by Dagster; also record the other days that
     # source changes made dbt rebuild (a late completion on an older day, say).
     requested = set(context.partition_keys)
