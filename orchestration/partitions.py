@@ -21,12 +21,15 @@ from orchestration.warehouse import META_SCHEMA, RAW_SCHEMA, run
 
 # For each fact table: the day of a row of relation `{rows}` (aliased r), as SQL.
 PARTITION_DAY_SQL: dict[str, str] = {
-    # An execution's marts live on its start day, but its log lines are counted under its
-    # workflow on their own days: a changed execution dirties those days too.
+    # An execution's marts live on its start day, but its log lines and AI calls are
+    # counted under its workflow on their own days: a changed execution dirties those
+    # days too.
     "process_instance": (
         "SELECT CAST(r.start_time AS DATE) AS day FROM {rows} r UNION ALL "
         "SELECT CAST(l.created_at AS DATE) FROM {rows} r "
-        f"JOIN {RAW_SCHEMA}.execution_log l ON l.process_instance_id = r.id"
+        f"JOIN {RAW_SCHEMA}.execution_log l ON l.process_instance_id = r.id UNION ALL "
+        "SELECT CAST(a.created_at AS DATE) FROM {rows} r "
+        f"JOIN {RAW_SCHEMA}.ai_execution_history a ON a.process_instance_id = r.id"
     ),
     "node_instance": (
         "SELECT CAST(e.start_time AS DATE) AS day FROM {rows} r "

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from tests.oracle import assert_same, expected_executions, read_mart, utc_naive
+from tests.oracle import assert_same, expected_executions, mart_rows, read_mart, utc_naive
 from tests.text_rules import mask_personal_data
 
 MIN_RUNS = 5  # dbt_project.yml, var alert_min_runs
@@ -243,3 +243,71 @@ def test_demo_acknowledgements_use_the_published_alert_id_format(built):
     joined = actual.filter(pl.col("acknowledged_at").is_not_null())
     assert set(joined["alert_id"]) == set(acknowledged) & set(actual["alert_id"])
     assert (joined["acknowledged_by"].is_not_null()).all()
+
+
+def test_a_new_day_keeps_settled_alerts_takes_late_acknowledgements_equals_scratch(
+    make_flowmart, tmp_path
+):
+    """alert_events is incremental per rule (macros/alert_windows.sql): a refresh that
+    brings only a new day evaluates each rule's windows after its last data hour and
+    keeps the earlier alerts, which still take acknowledgements that arrived since. The
+    marts equal those of one refresh of the final source in a new home."""
+    from orchestration.demo import generate_demo_source, write_source
+
+    end = datetime(2026, 3, 10).date()
+    frames = generate_demo_source(days=3, executions_per_day=120, seed=14, end_date=end)
+    source = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    write_source(frames, source)
+    incremental = make_flowmart(source, tmp_path / "incremental")
+    assert incremental.run("refresh")[0] == 0
+    earlier = read_mart(incremental.published, "alert_events")
+
+    new_day = generate_demo_source(
+        days=1, executions_per_day=120, seed=99, end_date=end + timedelta(days=1)
+    )
+    facts = ("process_instance", "node_instance", "api_key_usage", "ai_execution_history")
+    # integer ids count from 1 in every generated source: the new day's move out of the way
+    late = {
+        name: new_day[name].with_columns(pl.col("id") + 10**9)
+        if new_day[name].schema["id"].is_integer()
+        else new_day[name]
+        for name in facts
+    }
+    # acknowledgements of every window end of the second day, of every enabled rule
+    second_day = end - timedelta(days=1)
+    acks = frames["alert_acknowledgement"]
+    rules = frames["alert_rule"].filter("enabled")["id"]
+    ids = [f"{rule}:{second_day}T{hour:02d}:00:00Z" for rule in rules for hour in range(1, 24)]
+    late["alert_acknowledgement"] = (
+        pl.DataFrame({"alert_id": ids})
+        .filter(~pl.col("alert_id").is_in(acks["alert_id"].implode()))
+        .with_columns(
+            pl.lit("late reviewer").alias("acknowledged_by"),
+            pl.lit(acks["acknowledged_at"].max() + timedelta(days=2)).alias("acknowledged_at"),
+            pl.lit(None).alias("note"),
+        )
+        .cast(acks.schema)
+        .select(acks.columns)
+    )
+    write_source(late, source, replace=False)
+    assert incremental.run("refresh")[0] == 0
+    after = read_mart(incremental.published, "alert_events")
+
+    # the second day's alerts were kept (not evaluated again), and acknowledged late
+    kept = after.filter(pl.col("day") == second_day)
+    assert kept.height > 0
+    assert (
+        kept.drop("acknowledged_at", "acknowledged_by")
+        .sort("alert_id")
+        .equals(
+            earlier.filter(pl.col("day") == second_day)
+            .drop("acknowledged_at", "acknowledged_by")
+            .sort("alert_id")
+        )
+    )
+    assert (kept["acknowledged_by"] == "late reviewer").sum() > 0
+    assert after.filter(pl.col("day") > end).height > 0  # the new day was evaluated
+
+    scratch = make_flowmart(source, tmp_path / "scratch")
+    assert scratch.run("refresh")[0] == 0
+    assert mart_rows(incremental.published) == mart_rows(scratch.published)

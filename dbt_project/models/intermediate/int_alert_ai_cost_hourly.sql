@@ -5,17 +5,18 @@
     call's own, as in ai_usage_daily. cost_units keeps the source unit (cost_cents, US
     cents x 100) summed as integers: exact; dollars = cost_units / 10000.
 
-    A view, read whole by alert_events (a full table) once per run: a call's workflow
-    comes from its execution, and a changed execution does not mark its calls' days
-    dirty, so day partitions of this aggregate could go stale. -#}
+    Day-partitioned on the call's day: a changed execution (a new workflow, a late
+    arrival, a quarantine) marks the days of its calls dirty (orchestration/partitions.py),
+    so a day partition never keeps a stale attribution. -#}
 
-{{ config(materialized='view') }}
+{{ day_partitioned() }}
 
 with
 
 ai_calls as (
 
     select * from {{ ref('stg_ai_execution_history') }}
+    where {{ in_dirty_partitions('day') }}
 
 ),
 
@@ -31,6 +32,7 @@ attributed as (
         ai_calls.org_id,
         executions.workflow_id,
         ai_calls.cost_cents,
+        ai_calls.day,
         date_trunc('hour', ai_calls.created_at) as hour
 
     from ai_calls
@@ -44,11 +46,12 @@ final as (
         org_id,
         workflow_id,
         hour,
+        day,
         cast(sum(cost_cents) as bigint) as cost_units,
         count(*) as ai_calls
 
     from attributed
-    group by org_id, workflow_id, hour
+    group by org_id, workflow_id, hour, day
 
 )
 

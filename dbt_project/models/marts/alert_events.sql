@@ -9,10 +9,22 @@
     window_minutes. A p95 cannot be summed (METRICS.md): it comes from the execution
     rows, with a marker row at each window end whose frame is the window.
 
-    A full table, rebuilt on every run from the incremental hourly marts: a rule's
-    current definition (threshold, operator, window, enabled) applies to its whole
-    history, and an acknowledgement can arrive for any past alert, so no day of it is
-    settled. -#}
+    Incremental per rule (macros/alert_windows.sql): a refresh evaluates again only
+    each rule's windows after its last data hour before the first rebuilt day, from
+    the hours and executions those windows read; the earlier alerts stay, and every
+    alert takes the acknowledgement it has now (post-hook). Changed rules or a changed
+    project evaluate everything: a rule's current definition (threshold, operator,
+    window, enabled) applies to its whole history. Without a table, the whole history
+    is evaluated, as unit tests do.
+-#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_unsettled_alerts() }}",
+    post_hook="{{ refresh_alert_acknowledgements() }}",
+) }}
 
 with
 
@@ -20,24 +32,6 @@ rules as (
 
     select * from {{ ref('stg_alert_rule') }}
     where is_enabled
-
-),
-
-runs_hourly as (
-
-    select * from {{ ref('workflow_runs_hourly') }}
-
-),
-
-api_hourly as (
-
-    select * from {{ ref('api_usage_hourly') }}
-
-),
-
-ai_cost_hourly as (
-
-    select * from {{ ref('int_alert_ai_cost_hourly') }}
 
 ),
 
@@ -53,76 +47,47 @@ acknowledgements as (
 
 ),
 
--- the rule's workflow's runs, or every workflow's of its organization
-rule_run_hours as (
+-- each rule's windows ending at or before settled_until keep their verdict (incremental
+-- builds: macros/alert_windows.sql; no row: none do)
+settled as (
 
-    select
-        rules.rule_id,
-        runs_hourly.hour,
-        cast(case rules.metric
-            when 'runs' then sum(runs_hourly.runs)
-            when 'failed_runs' then sum(runs_hourly.failed)
-            when 'failure_rate' then sum(runs_hourly.failed)
-            when 'success_rate' then sum(runs_hourly.succeeded)
-            when 'avg_duration_ms' then sum(runs_hourly.total_duration_ms)
-        end as double) as measure,
-        sum(runs_hourly.succeeded + runs_hourly.failed) as runs
-
-    from rules
-    inner join runs_hourly
-        on
-            rules.org_id = runs_hourly.org_id
-            and (rules.workflow_id is null or rules.workflow_id = runs_hourly.workflow_id)
-    where
-        rules.metric in (
-            'runs', 'failed_runs', 'failure_rate', 'success_rate',
-            'avg_duration_ms', 'p95_duration_ms'
-        )
-    group by rules.rule_id, rules.metric, runs_hourly.hour
+    {{ alert_settled_hours('rules') }}
 
 ),
 
--- API requests have no workflow: a workflow-scoped rule sees its organization's
-rule_api_hours as (
+-- data_from: the first hour that a rule's windows still to evaluate read
+rule_bounds as (
 
     select
-        rules.rule_id,
-        api_hourly.hour,
-        cast(sum(api_hourly.client_errors + api_hourly.server_errors) as double) as measure,
-        sum(api_hourly.requests) as runs
+        rules.*,
+        settled.settled_until,
+        settled.settled_until + interval 1 hour - to_minutes(rules.window_minutes) as data_from
 
     from rules
-    inner join api_hourly on rules.org_id = api_hourly.org_id
-    where rules.metric = 'api_error_rate'
-    group by rules.rule_id, api_hourly.hour
+    left join settled on rules.rule_id = settled.rule_id
 
 ),
 
-rule_ai_hours as (
+-- the first hour any window still to evaluate reads (all of them when a rule is
+-- evaluated whole): a bound the scans below can apply before their joins
+data_window as (
 
     select
-        rules.rule_id,
-        ai_cost_hourly.hour,
-        cast(sum(ai_cost_hourly.cost_units) as double) as measure,
-        sum(ai_cost_hourly.ai_calls) as runs
+        case
+            when bool_or(data_from is null) then timestamp '-infinity' else min(data_from)
+        end as data_from
 
-    from rules
-    inner join ai_cost_hourly
-        on
-            rules.org_id = ai_cost_hourly.org_id
-            and (rules.workflow_id is null or rules.workflow_id = ai_cost_hourly.workflow_id)
-    where rules.metric = 'ai_cost_usd'
-    group by rules.rule_id, ai_cost_hourly.hour
+    from rule_bounds
 
 ),
 
 rule_hours as (
 
-    select * from rule_run_hours
-    union all
-    select * from rule_api_hours
-    union all
-    select * from rule_ai_hours
+    {{ alert_rule_hours(
+        'rule_bounds',
+        '{hour} >= (select data_window.data_from from data_window)'
+        ~ ' and (rules.data_from is null or {hour} >= rules.data_from)'
+    ) }}
 
 ),
 
@@ -220,12 +185,16 @@ duration_timeline as (
         interval 0 minute as frame_start_reach,
         interval 0 minute as frame_end_reach
 
-    from rules
+    from rule_bounds as rules
     inner join executions
         on
             rules.org_id = executions.org_id
             and (rules.workflow_id is null or rules.workflow_id = executions.workflow_id)
-    where rules.metric = 'p95_duration_ms' and executions.duration_ms is not null
+    where
+        rules.metric = 'p95_duration_ms'
+        and executions.duration_ms is not null
+        and executions.started_at >= (select data_window.data_from from data_window)
+        and (rules.data_from is null or executions.started_at >= rules.data_from)
 
     union all
 
@@ -238,8 +207,10 @@ duration_timeline as (
         {{ marker_offset }} + interval 1 microsecond as frame_end_reach
 
     from windowed
-    inner join rules on windowed.rule_id = rules.rule_id
-    where rules.metric = 'p95_duration_ms'
+    inner join rule_bounds as rules on windowed.rule_id = rules.rule_id
+    where
+        rules.metric = 'p95_duration_ms'
+        and (rules.settled_until is null or windowed.window_end > rules.settled_until)
 
 ),
 
@@ -280,11 +251,12 @@ evaluated as (
         windowed.runs
 
     from windowed
-    inner join rules on windowed.rule_id = rules.rule_id
+    inner join rule_bounds as rules on windowed.rule_id = rules.rule_id
     left join window_p95
         on
             windowed.rule_id = window_p95.rule_id
             and windowed.window_end = window_p95.window_end
+    where rules.settled_until is null or windowed.window_end > rules.settled_until
 
 ),
 
