@@ -185,6 +185,17 @@ class SourceDatabase:
             for c in table.columns
         )
 
+    @staticmethod
+    def _seqscan(since: datetime | None) -> str:
+        """PostgreSQL's planner setting for a read of this connection (its own session).
+        An incremental read is a thin slice of a table that only grows; once the
+        statistics know the slice (autovacuum analyzes a day's rows), PostgreSQL reads it
+        by a parallel scan of the whole table: 385k of 11M node runs took 1.9 s server
+        time against 0.5 s through the change column's index. Steering it to the index
+        keeps the read proportional to the change; a table without one is still scanned.
+        A full read (the first) scans, as it should."""
+        return "off" if since is not None else "on"
+
     @contextmanager
     def read_changes(
         self, table: SourceTable, since: datetime | None
@@ -216,6 +227,8 @@ class SourceDatabase:
             cursor = self._conn.cursor()
             try:
                 try:
+                    if self.kind != "sqlite":
+                        cursor.execute(f"SET enable_seqscan = {self._seqscan(since)}")
                     cursor.execute(query, params)
                     batches = cursor.fetch_record_batch()
                     if self.kind == "sqlite":

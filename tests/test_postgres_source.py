@@ -87,3 +87,19 @@ def test_refresh_from_postgres_publishes(sources, make_flowmart):
     with duckdb.connect(str(flowmart.published), read_only=True) as con:
         (runs,) = con.sql("SELECT sum(runs) FROM marts.workflow_runs_daily").fetchall()[0]
     assert runs == frames["process_instance"].height
+
+
+def test_incremental_reads_steer_postgres_to_the_change_column_index(sources):
+    """A first read scans the table; an incremental one asks the planner for the index
+    on the change column (a session setting of flowmart's own connection)."""
+    urls, _ = sources
+    table = next(t for t in SOURCE_TABLES if t.name == "node_instance")
+    with open_source(urls["postgresql"]) as source:
+        for since, expected in ((None, "on"), (datetime(2026, 3, 4), "off")):
+            with source.read_changes(table, since) as batches:
+                rows = batches.read_all().num_rows
+            cursor = source._conn.cursor()
+            cursor.execute("SELECT current_setting('enable_seqscan')")
+            assert cursor.fetchall() == [(expected,)]
+            cursor.close()
+            assert rows > 0
