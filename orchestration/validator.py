@@ -93,3 +93,6 @@ if __name__ == "__main__":
     outcomes = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     _serve(sys.stdin.buffer, outcomes)
+    # Every outcome is flushed; finalizing GE's and pandas' modules at exit cost 0.6 s,
+    # which the mart checks step spent waiting for this process to end.
+    os._exit(0)
