@@ -24,12 +24,11 @@ PARTITION_DAY_SQL: dict[str, str] = {
     # An execution's marts live on its start day, but its log lines and AI calls are
     # counted under its workflow on their own days: a changed execution dirties those
     # days too.
-    "process_instance": (
-        "SELECT CAST(r.start_time AS DATE) AS day FROM {rows} r UNION ALL "
-        "SELECT CAST(l.created_at AS DATE) FROM {rows} r "
-        f"JOIN {RAW_SCHEMA}.execution_log l ON l.process_instance_id = r.id UNION ALL "
-        "SELECT CAST(a.created_at AS DATE) FROM {rows} r "
-        f"JOIN {RAW_SCHEMA}.ai_execution_history a ON a.process_instance_id = r.id"
+    "process_instance": "SELECT CAST(r.start_time AS DATE) AS day FROM {rows} r"
+    + "".join(
+        " UNION ALL SELECT CAST(c.created_at AS DATE) FROM {rows} r "
+        f"JOIN {RAW_SCHEMA}.{child} c ON c.process_instance_id = r.id"
+        for child in ("execution_log", "ai_execution_history")
     ),
     "node_instance": (
         "SELECT CAST(e.start_time AS DATE) AS day FROM {rows} r "

@@ -33,7 +33,7 @@
     {%- else -%}
     {%- set first_changed_hour -%}
         coalesce(
-            (select cast(min(day) as timestamp) from {{ dirty_days() }} as dirty),
+            {{ first_dirty_day() }},
             greatest(
                 (select max(hour) from {{ ref('workflow_runs_hourly') }}),
                 (select max(hour) from {{ ref('api_usage_hourly') }}),

@@ -32,6 +32,11 @@
     (select day from {{ source('meta', 'dirty_days') }})
 {%- endmacro %}
 
+{#- The first day partition this build rebuilds, as a TIMESTAMP; NULL when none is. -#}
+{% macro first_dirty_day() -%}
+    (select cast(min(day) as timestamp) from {{ dirty_days() }} as dirty)
+{%- endmacro %}
+
 {#- dbt's data tests read their model through this macro (dbt's own, overridden): on a
     day-partitioned model, a test reads the partitions this build rebuilt, as the mart
     suites do (orchestration/quality.py); the other days were tested when they were

@@ -5,7 +5,7 @@
 {% macro incidents_settled_before() -%}
     {%- if is_incremental() -%}
         coalesce(
-            (select cast(min(day) as timestamp) from {{ dirty_days() }} as dirty),
+            {{ first_dirty_day() }},
             timestamp 'infinity'
         )
     {%- else -%}

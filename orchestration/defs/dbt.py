@@ -206,31 +206,18 @@ def _plan(context: dg.AssetExecutionContext, settings: Settings, manifest) -> tu
 def _unchanged_assets(
     context, manifest, translator, plan: RebuildPlan
 ) -> list[tuple[dg.AssetKey, set[dg.AssetKey]]]:
-    """The selected assets the plan does not rebuild, parents before children, each with
-    its parents among the selected assets."""
+    """The selected assets the plan does not rebuild, each with its parents among the
+    selected assets (`_InOrder` yields them in dependency order)."""
     rebuilt = set(plan.nodes)
-    order: list[str] = []
-    placed: set[str] = set()
-
-    def place(uid: str) -> None:
-        if uid in placed:
-            return
-        placed.add(uid)
-        for parent in manifest["parent_map"].get(uid, []):
-            place(parent)
-        order.append(uid)
-
-    for uid in sorted(manifest["nodes"]):
-        place(uid)
     selected = set(context.selected_asset_keys)
     keys = {
-        uid: translator.get_asset_key(manifest["nodes"][uid])
-        for uid in order
-        if uid in manifest["nodes"] and manifest["nodes"][uid]["resource_type"] in REBUILT_TYPES
+        uid: translator.get_asset_key(node)
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in REBUILT_TYPES
     }
     return [
         (key, {keys[p] for p in manifest["parent_map"].get(uid, []) if keys.get(p) in selected})
-        for uid, key in keys.items()
+        for uid, key in sorted(keys.items())
         if uid not in rebuilt and key in selected
     ]
 
