@@ -11,7 +11,8 @@ stage is detected from outside, without any hook in production code:
 - extract: the run's Dagster event log (read from this process, in the instance directory
   of the refresh's home) shows step `raw_tables` materialized raw/node_instance, which
   holds the new rows (extracted, committed to raw history, watermark pending), and has
-  tables left to extract;
+  tables left to extract; the last tables take milliseconds, so from the extraction's
+  start the refresh runs in slices, frozen in between, as for publish below;
 - dbt: step `dbt_models` materialized a first model and its `dbt build` process runs in
   the refresh's process group (found in /proc);
 - checks: step `great_expectations_suites` started (validation takes seconds);
@@ -226,12 +227,15 @@ class RefreshProcess:
     def step_until(self, reached: Callable[[], bool], what: str, slice_s: float = 0.005) -> None:
         """Let the refresh run in slices of `slice_s`, frozen in between (SIGSTOP to its
         process group), until `reached()` holds for its frozen state; return it frozen,
-        so that a kill hits exactly the state seen, however short the stage."""
+        so that a kill hits exactly the state seen, however short the stage. The run's
+        events are read while it is frozen too."""
         started = time.monotonic()
         while True:
             os.killpg(self.process.pid, signal.SIGSTOP)
             while process_state(self.process.pid) not in ("T", "Z"):
                 time.sleep(0.0001)
+            if self.instance is not None:
+                self.poll_events()
             if reached():
                 return
             if self.process.poll() is not None:
@@ -241,6 +245,10 @@ class RefreshProcess:
                 pytest.fail(f"no {what} after {TIMEOUT_S} s")
             os.killpg(self.process.pid, signal.SIGCONT)
             time.sleep(slice_s)
+
+    def resume(self) -> None:
+        """Let a refresh frozen by `step_until` go on."""
+        os.killpg(self.process.pid, signal.SIGCONT)
 
     def kill_group(self) -> list[str]:
         """SIGKILL to the refresh and its children (dbt); wait until none is left alive.
@@ -342,8 +350,8 @@ def recovers(make_flowmart, home: Path, source_url: str, platform: Platform) -> 
 # -- kill -9 at each stage -----------------------------------------------------------------
 def reached(stage: str, refresh: RefreshProcess) -> Callable[[], bool]:
     step = STEPS[stage]
-    if stage == "extract":  # the new rows are in raw history, pending: not published
-        return lambda: NEW_ROWS_EXTRACTED in refresh.materialized
+    if stage == "extract":  # from the extraction's start on, in slices (`step_until`)
+        return lambda: refresh.count(step, "STEP_START") == 1
     if stage == "dbt":  # dbt runs in the refresh's process and streams each model
         return lambda: refresh.count(step, "ASSET_MATERIALIZATION") >= 1
     if stage == "checks":
@@ -351,6 +359,14 @@ def reached(stage: str, refresh: RefreshProcess) -> Callable[[], bool]:
     # publish: from the mart checks on, in slices (`step_until`): publication takes only
     # a fraction of a second.
     return lambda: refresh.count(STEPS["checks"], "STEP_START") == 1
+
+
+def new_rows_extracted(refresh: RefreshProcess) -> Callable[[], bool]:
+    """The new rows are in raw history (watermark pending, nothing published) and tables
+    are left to extract. The last tables of a small source take milliseconds: polled
+    while running, they could all be done before the kill lands, so this is checked
+    with the refresh frozen (`step_until`)."""
+    return lambda: NEW_ROWS_EXTRACTED in refresh.materialized
 
 
 def publishing(refresh: RefreshProcess) -> Callable[[], bool]:
@@ -385,6 +401,8 @@ def test_kill_9_leaves_the_publication_unchanged_and_the_next_refresh_recovers(
     refresh = RefreshProcess(home, source_url, tmp_path / "logs")
     try:
         refresh.wait_for(reached(stage, refresh), f"the {stage} stage")
+        if stage == "extract":
+            refresh.step_until(new_rows_extracted(refresh), "the new rows extracted")
         if stage == "publish":
             refresh.step_until(publishing(refresh), "the publication")
         refresh.kill_group()
@@ -503,10 +521,10 @@ def test_source_going_away_mid_extraction_is_a_clear_error_and_publishes_nothing
         url = server.add_password_role("analyst", password)
         refresh = RefreshProcess(home, url, tmp_path / "logs")
         try:
-            refresh.wait_for(
-                lambda: NEW_ROWS_EXTRACTED in refresh.materialized, "the new rows extracted"
-            )
-            server.shut_down()
+            refresh.wait_for(reached("extract", refresh), "the extraction")
+            refresh.step_until(new_rows_extracted(refresh), "the new rows extracted")
+            server.shut_down()  # while the refresh is frozen, with tables left to read
+            refresh.resume()
             code = refresh.wait()
         finally:
             refresh.close()
