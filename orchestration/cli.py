@@ -13,7 +13,7 @@ import os
 import sys
 from datetime import date
 
-from orchestration.settings import Settings, SettingsError, load_settings, parse_dbt_vars
+from orchestration.settings import Settings, SettingsError, check_settings, load_settings
 from orchestration.source_url import display_url
 
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     try:
-        parse_dbt_vars(settings.dbt_vars)
+        check_settings(settings)
     except SettingsError as exc:
         print(f"flowmart: {exc}", file=sys.stderr)
         return 2

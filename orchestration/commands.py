@@ -17,7 +17,7 @@ import duckdb
 
 from orchestration import warehouse
 from orchestration.settings import Settings, load_settings
-from orchestration.source_url import display_url, redact
+from orchestration.source_url import redact
 from orchestration.warehouse import query_one
 
 # What `flowmart demo` shows after publishing: the questions flowmart exists to answer.
@@ -178,7 +178,7 @@ def run_job(
 
 def report(command: str, settings: Settings, outcome: RunOutcome) -> int:
     print(f"flowmart {command}: run {outcome.run_id[:8]} in {outcome.seconds:.1f} s")
-    print(f"  source     {display_url(settings.source_url)}")
+    print(f"  source     {settings.source_label}")
     for table, m in outcome.extracted.items():
         print(
             f"  extracted  {table:<22} {m['rows_read']:>10,} rows "
@@ -309,7 +309,7 @@ def status(settings: Settings) -> int:
     except duckdb.IOException:
         print("flowmart status: the working warehouse is busy (a refresh or backfill is running)")
         return 0
-    print(f"source      {display_url(settings.source_url)}")
+    print(f"source      {settings.source_label}")
     if last:
         print(f"published   {last[0]} by run {last[1][:8]}: {last[2]} marts, {last[3]:,} rows")
         print(f"            {settings.published_db}")

@@ -4,6 +4,11 @@ FLOWMART_HOME       data directory (default ./data): working warehouse, publishe
                     marts, Dagster instance, demo source.
 FLOWMART_SOURCE_URL sqlite:///path or postgresql://user:pass@host:port/db
                     (default: the demo SQLite file under FLOWMART_HOME).
+FLOWMART_SOURCE_KIND
+                    what the source is: contract (shaped like shared/source_schema.sql,
+                    the default), n8n, airflow, dagster or prefect (that engine's own
+                    metadata database, orchestration/engines/), or auto (told by the
+                    tables present).
 FLOWMART_EXTRACT_OVERLAP_SECONDS
                     how far before the committed watermark extraction re-reads, to
                     catch rows whose change time precedes their commit (default 300).
@@ -34,13 +39,20 @@ class Settings:
     home: Path
     source_url: str
     extract_overlap: timedelta = timedelta(seconds=300)
+    source_kind: str = "contract"  # FLOWMART_SOURCE_KIND, checked by check_settings
     dbt_vars: str = ""  # FLOWMART_DBT_VARS, checked by parse_dbt_vars
 
     def __repr__(self) -> str:  # not the dataclass's: that would show the password
         return (
             f"Settings(home={self.home!r}, source_url={display_url(self.source_url)!r}, "
-            f"extract_overlap={self.extract_overlap!r})"
+            f"extract_overlap={self.extract_overlap!r}, source_kind={self.source_kind!r})"
         )
+
+    @property
+    def source_label(self) -> str:
+        """The source as the CLI shows it: password masked, its kind unless `contract`."""
+        kind = "" if self.source_kind == "contract" else f" ({self.source_kind})"
+        return display_url(self.source_url) + kind
 
     @property
     def demo_source_path(self) -> Path:
@@ -93,6 +105,18 @@ def parse_dbt_vars(text: str) -> dict:
     return parsed
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse variables that cannot be used, before any work starts."""
+    from orchestration.engines import SOURCE_KINDS
+
+    parse_dbt_vars(settings.dbt_vars)
+    if settings.source_kind not in SOURCE_KINDS:
+        raise SettingsError(
+            f"FLOWMART_SOURCE_KIND must be one of {', '.join(SOURCE_KINDS)}, "
+            f"got {settings.source_kind!r}"
+        )
+
+
 def load_settings() -> Settings:
     home = Path(os.environ.get("FLOWMART_HOME", "data")).resolve()
     default_source = f"sqlite:///{home / 'source' / 'demo.sqlite'}"
@@ -103,4 +127,5 @@ def load_settings() -> Settings:
             seconds=float(os.environ.get("FLOWMART_EXTRACT_OVERLAP_SECONDS", "300"))
         ),
         dbt_vars=os.environ.get("FLOWMART_DBT_VARS", ""),
+        source_kind=os.environ.get("FLOWMART_SOURCE_KIND", "contract").strip().lower(),
     )

@@ -6,9 +6,10 @@ fastest path here anyway: Arrow-native, streaming, with bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -97,6 +98,7 @@ class SourceDatabase:
     def __init__(self, url: str):
         self._url = url
         self.kind, target = parse_source_url(url)
+        self.path = Path(target) if self.kind == "sqlite" else None  # a SQLite file's
         if self.kind == "sqlite":
             import adbc_driver_sqlite.dbapi as driver
         else:
@@ -132,16 +134,16 @@ class SourceDatabase:
             return True
         return False
 
-    def _read_error(self, table: SourceTable, exc: Exception, lost: bool) -> SourceUnavailableError:
+    def _read_error(self, table: str, exc: Exception, lost: bool) -> SourceUnavailableError:
         """What to raise when reading `table` failed with `exc` (`lost`: the connection)."""
         detail = " ".join(redact(str(exc), self._url).split())  # libpq's text spans lines
         if lost:
             return SourceUnavailableError(
                 f"lost the connection to the source {display_url(self._url)} while reading "
-                f"table {table.name}: {detail}"
+                f"table {table}: {detail}"
             )
         return SourceUnavailableError(
-            f"cannot read table {table.name} of the source {display_url(self._url)}: {detail}"
+            f"cannot read table {table} of the source {display_url(self._url)}: {detail}"
         )
 
     def _table_schema(self, table: SourceTable) -> pa.Schema:
@@ -157,7 +159,7 @@ class SourceDatabase:
             return self._conn.adbc_get_table_schema(table.name)
         except Exception as exc:  # the drivers raise their own error classes
             if self._connection_lost():
-                raise self._read_error(table, exc, lost=True) from None
+                raise self._read_error(table.name, exc, lost=True) from None
             raise SourceContractError(
                 f"source table {table.name} cannot be read: {redact(str(exc), self._url)}"
             ) from None
@@ -165,14 +167,17 @@ class SourceDatabase:
     def _query(self, table: SourceTable) -> str:
         if self.kind != "sqlite":
             return f"SELECT {self._select_list(table)} FROM {table.name}"
-        # The SQLite driver types each column from the first batch it reads: a column NULL
-        # in every row of that batch becomes INT64 and the first text after it fails the
-        # read. One leading row of empty strings makes every column text; it is dropped
-        # again by _without_type_probe.
-        probe = ", ".join(f"'' AS \"{c}\"" for c in table.column_names)
+        return self._probed_select(table.column_names, self._select_list(table), table.name)
+
+    @staticmethod
+    def _probed_select(names: Sequence[str], select_list: str, from_sql: str) -> str:
+        """A SQLite SELECT of text columns that the driver cannot mistype: it types each
+        column from the first batch it reads, so a column NULL in every row of that batch
+        becomes INT64 and the first text after it fails the read. One leading row of empty
+        strings makes every column text; _without_type_probe drops it again."""
+        probe = ", ".join(f"'' AS \"{name}\"" for name in names)
         return (
-            f'SELECT {probe}, 1 AS "{TYPE_PROBE}" UNION ALL '
-            f"SELECT {self._select_list(table)}, 0 FROM {table.name}"
+            f'SELECT {probe}, 1 AS "{TYPE_PROBE}" UNION ALL SELECT {select_list}, 0 FROM {from_sql}'
         )
 
     def _select_list(self, table: SourceTable) -> str:
@@ -195,6 +200,67 @@ class SourceDatabase:
         keeps the read proportional to the change; a table without one is still scanned.
         A full read (the first) scans, as it should."""
         return "off" if since is not None else "on"
+
+    # What an engine adapter (orchestration/engines/) reads: the engine's own tables, every
+    # column as text, typed by the adapter's mapping in DuckDB.
+
+    def table_columns(self) -> dict[str, set[str]]:
+        """Every table and view of the database (PostgreSQL: of the current schema) with
+        its column names, lower-cased: what an adapter checks and kinds are told by."""
+        if self.kind == "sqlite":
+            query = (
+                "SELECT lower(m.name), lower(p.name) FROM sqlite_master m "
+                "JOIN pragma_table_info(m.name) p WHERE m.type IN ('table', 'view')"
+            )
+        else:
+            query = (
+                "SELECT lower(table_name), lower(column_name) FROM information_schema.columns "
+                "WHERE table_schema = current_schema()"
+            )
+        found: dict[str, set[str]] = {}
+        with redacted_errors(self._url), closing(self._conn.cursor()) as cursor:
+            try:
+                cursor.execute(query)
+                rows = cursor.fetchall()
+            except Exception as exc:
+                raise self._read_error("(the catalog)", exc, self._connection_lost()) from None
+        for table, column in rows:
+            found.setdefault(table, set()).add(column)
+        return found
+
+    def changed_since(self, column: str, since: datetime) -> str:
+        """SQL: `column` (a time the engine wrote, in UTC) is at or after `since`.
+        SQLite engines store times as text in formats of their own ('2026-03-01
+        12:00:00.123456', with a T, a Z or an offset): datetime() reads them all and
+        compares to the second, so the bound is the second before."""
+        if self.kind == "sqlite":
+            bound = (since - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
+            return f"datetime({column}) >= '{bound}'"
+        # our own datetime, formatted here; the session's time zone is UTC (read_text_rows)
+        return f"{column} >= TIMESTAMPTZ '{since.isoformat(sep=' ')}+00:00'"
+
+    def read_text_rows(self, table: str, columns: Sequence[str], where: str = "") -> pa.Table:
+        """The rows of `table` where `where` holds, each of `columns` as text (PostgreSQL
+        writes times with their offset, in the session's UTC). Names are quoted as given:
+        engines on PostgreSQL have camelCase ones (n8n's "startedAt")."""
+        from_sql = f'"{table}"'
+        select_list = ", ".join(f'CAST("{c}" AS TEXT) AS "{c}"' for c in columns)
+        condition = f" WHERE {where}" if where else ""
+        if self.kind == "sqlite":
+            query = self._probed_select(columns, select_list, from_sql + condition)
+        else:
+            query = f"SELECT {select_list} FROM {from_sql}{condition}"
+        with redacted_errors(self._url), closing(self._conn.cursor()) as cursor:
+            try:
+                if self.kind != "sqlite":
+                    cursor.execute("SET TIME ZONE 'UTC'")
+                cursor.execute(query)
+                reader = cursor.fetch_record_batch()
+                if self.kind == "sqlite":
+                    reader = _without_type_probe(reader)
+                return reader.read_all()
+            except Exception as exc:
+                raise self._read_error(table, exc, self._connection_lost()) from None
 
     @contextmanager
     def read_changes(
@@ -234,14 +300,14 @@ class SourceDatabase:
                     if self.kind == "sqlite":
                         batches = _without_type_probe(batches)
                 except Exception as exc:
-                    raise self._read_error(table, exc, self._connection_lost()) from None
+                    raise self._read_error(table.name, exc, self._connection_lost()) from None
                 try:
                     yield batches
                 except Exception as exc:  # the reader's own error, or the stream's
                     with suppress(Exception):
                         cursor.close()  # ends the stream: the connection can be probed
                     if self._connection_lost():
-                        raise self._read_error(table, exc, lost=True) from None
+                        raise self._read_error(table.name, exc, lost=True) from None
                     raise
             finally:
                 cursor.close()

@@ -21,10 +21,12 @@ class Flowmart:
     source_url: str
     monkeypatch: pytest.MonkeyPatch
     capsys: pytest.CaptureFixture
+    source_kind: str = "contract"
 
     def __post_init__(self) -> None:
         self.monkeypatch.setenv("FLOWMART_HOME", str(self.home))
         self.monkeypatch.setenv("FLOWMART_SOURCE_URL", self.source_url)
+        self.monkeypatch.setenv("FLOWMART_SOURCE_KIND", self.source_kind)
         self.monkeypatch.setenv("DAGSTER_HOME", str(self.home / "dagster"))
 
     def run(self, *args: str) -> tuple[int, str, str]:
@@ -45,8 +47,8 @@ class Flowmart:
 
 @pytest.fixture
 def make_flowmart(tmp_path, monkeypatch, capsys):
-    def make(source_url: str, home: Path | None = None) -> Flowmart:
-        return Flowmart(home or tmp_path / "home", source_url, monkeypatch, capsys)
+    def make(source_url: str, home: Path | None = None, kind: str = "contract") -> Flowmart:
+        return Flowmart(home or tmp_path / "home", source_url, monkeypatch, capsys, kind)
 
     return make
 

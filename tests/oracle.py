@@ -25,14 +25,15 @@ END = date(2026, 3, 10)  # the shared demo source's last day
 
 
 @contextmanager
-def home_environment(root: Path, url: str) -> Iterator[Callable[[], Path]]:
-    """A flowmart home under `root` reading `url`; yield a function that runs
-    `flowmart refresh` there (in this process) and returns the published file."""
+def home_environment(root: Path, url: str, kind: str = "contract") -> Iterator[Callable[[], Path]]:
+    """A flowmart home under `root` reading `url` (a source of `kind`); yield a function
+    that runs `flowmart refresh` there (in this process) and returns the published file."""
     from orchestration.cli import main
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FLOWMART_HOME", str(root / "home"))
         mp.setenv("FLOWMART_SOURCE_URL", url)
+        mp.setenv("FLOWMART_SOURCE_KIND", kind)
         mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
 
         def refresh() -> Path:

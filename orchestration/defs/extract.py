@@ -11,9 +11,9 @@ import dagster as dg
 from models import SOURCE_TABLES
 from orchestration import warehouse
 from orchestration.defs.resources import WarehouseLock
+from orchestration.engines import open_source_of_kind
 from orchestration.extraction import extract_table
 from orchestration.settings import load_settings
-from orchestration.source import open_source
 from orchestration.source_url import redacted_errors
 
 EXTRACT_GROUP = "extract"
@@ -44,7 +44,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     # The only step that holds the source URL: nothing it raises may show the password.
     with (
         redacted_errors(settings.source_url),
-        open_source(settings.source_url) as source,
+        open_source_of_kind(settings.source_url, settings.source_kind) as source,
         warehouse.connect(settings.work_db) as con,
     ):
         warehouse.ensure_schema(con)
