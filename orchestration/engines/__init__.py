@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from orchestration.engines.airflow import AIRFLOW
 from orchestration.engines.dagster import DAGSTER
 from orchestration.engines.mapping import Engine
+from orchestration.engines.n8n import N8N
 from orchestration.engines.prefect import PREFECT
 from orchestration.engines.source import EngineSource
 from orchestration.source import SourceContractError, SourceDatabase
@@ -20,7 +21,7 @@ from orchestration.source import SourceContractError, SourceDatabase
 CONTRACT = "contract"
 AUTO = "auto"
 CONTRACT_MARKERS = ("process_instance", "node_instance")
-ENGINES: dict[str, Engine] = {engine.kind: engine for engine in (AIRFLOW, DAGSTER, PREFECT)}
+ENGINES: dict[str, Engine] = {engine.kind: engine for engine in (AIRFLOW, DAGSTER, N8N, PREFECT)}
 SOURCE_KINDS = (CONTRACT, *ENGINES, AUTO)
 
 

@@ -7,7 +7,7 @@ The mapping, table by table (README, "Airflow", shows it as a table):
 - `dag_run` -> `process_instance`: id = `dag_id/run_id`; state queued -> 2 waiting,
   running -> 1, success -> 4, failed -> 7; run_type scheduled and backfill -> `schedule`,
   manual -> `manual`, asset or dataset triggered -> `api`; start = start_date, else
-  queued_at, else updated_at; conf -> variables.
+  queued_at, else updated_at; conf -> variables (Airflow 2 pickles it: NULL).
 - `task_instance` -> `node_instance`: id = `dag_id/run_id/task_id/map_index`; node_type =
   the operator; attempts = try_number; iteration = map_index (0 when not mapped); state
   success -> 8, failed -> 7, skipped, upstream_failed and removed -> 6 cancelled; running,
@@ -101,7 +101,7 @@ PROCESS_INSTANCE_SQL = f"""
              WHEN 'failed' THEN '7' ELSE coalesce(state, 'none') END AS state_cd,
         iso(coalesce(start_date, queued_at, updated_at)) AS start_time,
         CASE WHEN state IN ('success', 'failed') THEN iso(end_date) END AS end_time,
-        conf AS variables,
+        CASE WHEN json_valid(conf) THEN conf END AS variables,
         iso(greatest(ts(updated_at), ts(start_date), ts(end_date))) AS updated_at
     FROM dag_run
 """

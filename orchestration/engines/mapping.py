@@ -14,7 +14,10 @@ an unknown state is kept and shown, never dropped nor guessed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,8 @@ class EngineTable:
     is_active, 3's is_stale), NULL where absent. `per_run_files`: on SQLite, a table kept
     in one file per run, `<folder>/<run id>.db` beside the database file (Dagster's
     default storage: `history/runs.db` and `history/runs/<run id>.db`); the runs are
-    those of `referenced_by`.
+    those of `referenced_by`. `transform`: Python that turns the rows read into the rows
+    the mapping reads (n8n's run data is a JSON encoding SQL cannot walk).
     """
 
     name: str
@@ -46,6 +50,7 @@ class EngineTable:
     alias: str = ""
     optional_columns: tuple[str, ...] = ()
     per_run_files: str = ""
+    transform: Callable[[pa.Table], pa.Table] | None = None
 
     @property
     def view(self) -> str:

@@ -81,6 +81,10 @@ class EngineSource:
             return con.sql(_empty_table_sql(table)).to_arrow_table().schema
 
     def _read(self, read: EngineTable, since: datetime | None) -> pa.Table:
+        rows = self._read_rows(read, since)
+        return read.transform(rows) if read.transform else rows
+
+    def _read_rows(self, read: EngineTable, since: datetime | None) -> pa.Table:
         """`read`'s rows as text (NULL for the optional columns this version lacks)."""
         present = self._tables.get(read.name.lower())
         if present is None and read.per_run_files and self.database.path:
