@@ -10,6 +10,7 @@ own reading of the engine's states: never from the adapter's SQL.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from collections import Counter
@@ -24,6 +25,7 @@ import pytest
 from orchestration.engines import AUTO, CONTRACT, ENGINES, resolve_kind
 from orchestration.source import SourceContractError
 from tests.oracle import home_environment
+from tests.postgres_server import PostgresServer, postgres_available
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engines"
 
@@ -309,6 +311,11 @@ class EngineCase:
     def folder(self) -> Path:
         return FIXTURES / self.kind
 
+    @property
+    def postgres(self) -> bool:
+        """A pg_dump of the engine's PostgreSQL database, restored for each build."""
+        return self.fixture.endswith(".sql")
+
     def copy_to(self, root: Path) -> str:
         """A copy of the fixture under `root`: its source URL."""
         origin = self.folder / self.fixture
@@ -342,13 +349,45 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda case: case.answers.split("_")[0])
+POSTGRES_CASES = [
+    EngineCase(kind, f"{kind}_pg.sql", "", f"{kind}_pg_expected.json", case.runs, case.later)
+    for kind, case in {case.kind: case for case in CASES}.items()
+    if (FIXTURES / kind / f"{kind}_pg.sql").exists()
+]
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    available, why_not = postgres_available()
+    if not available:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI must run the PostgreSQL tests: {why_not}")
+        pytest.skip(why_not)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(
+    scope="module",
+    params=CASES + POSTGRES_CASES,
+    ids=lambda case: case.answers.removesuffix("_expected.json"),
+)
 def engine_build(request, tmp_path_factory):
-    """(case, its expected runs, root) after one refresh of a copy of the fixture."""
+    """(case, its expected runs, root) after one refresh of a copy of the fixture; a
+    PostgreSQL one is refreshed a second time, with nothing changed."""
     case: EngineCase = request.param
     root = tmp_path_factory.mktemp(case.kind)
-    with home_environment(root, case.copy_to(root), case.kind) as refresh:
+    if case.postgres:
+        server = request.getfixturevalue("postgres_server")
+        url = server.load_dump(f"{case.kind}_engine", case.folder / case.fixture)
+    else:
+        url = case.copy_to(root)
+    with home_environment(root, url, case.kind) as refresh:
         refresh()
+        if case.postgres:  # the incremental reads' SQL on PostgreSQL: no change, no rebuild
+            published = (root / "home" / "published" / "flowmart.duckdb").resolve()
+            refresh()
+            assert (root / "home" / "published" / "flowmart.duckdb").resolve() == published
     answers = json.loads((case.folder / case.answers).read_text())
     return case, case.runs(answers), root
 
@@ -435,6 +474,8 @@ def test_incremental_refresh_takes_the_engines_later_writes(engine_build, tmp_pa
     engine's own change columns); an unknown state is quarantined with its value; and
     the incremental result equals a first refresh of the same database."""
     case, _, root = engine_build
+    if case.postgres:
+        pytest.skip("the engines' later writes are made on the SQLite fixtures")
     copy = tmp_path / "incremental"
     shutil.copytree(root, copy, symlinks=True)
     finished, table, column, unknown = case.later(copy / case.source, datetime.now(UTC))
@@ -480,13 +521,26 @@ def test_unknown_source_kind_is_refused(make_flowmart, tmp_path):
     assert "FLOWMART_SOURCE_KIND must be one of contract, " in err
 
 
-def test_another_engine_version_gets_an_error_naming_table_and_column(make_flowmart, tmp_path):
-    database = tmp_path / "airflow.sqlite"
-    shutil.copy(FIXTURES / "airflow" / "airflow3.sqlite", database)
-    with sqlite3.connect(database) as con:
-        con.execute("ALTER TABLE task_instance DROP COLUMN try_number")
-    flowmart = make_flowmart(f"sqlite:///{database}", kind="airflow")
+# an engine version without a column the adapter reads: (kind, fixture, table, column)
+MISSING_COLUMNS = [
+    ("airflow", "airflow3.sqlite", "task_instance", "try_number"),
+    ("dagster", "dagster_home", "runs", "end_time"),
+    ("n8n", "n8n.sqlite", "execution_entity", "mode"),
+    ("prefect", "prefect3.sqlite", "task_run", "run_count"),
+]
+
+
+@pytest.mark.parametrize(("kind", "fixture", "table", "column"), MISSING_COLUMNS)
+def test_another_engine_version_gets_an_error_naming_table_and_column(
+    make_flowmart, tmp_path, kind, fixture, table, column
+):
+    case = next(c for c in CASES if c.kind == kind and c.fixture == fixture)
+    url = case.copy_to(tmp_path)
+    with sqlite3.connect(tmp_path / case.source) as con:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    flowmart = make_flowmart(url, kind="auto")
     code, _, err = flowmart.run("refresh")
     assert code == 1
-    assert "Airflow database: table 'task_instance' has no column 'try_number'" in err
+    label = ENGINES[kind].label
+    assert f"{label} database: table '{table}' has no column '{column}'" in err
     assert not flowmart.published.exists()

@@ -31,10 +31,6 @@ def detect_kinds(tables: set[str]) -> list[str]:
     return kinds + [kind for kind, e in ENGINES.items() if set(e.marker_tables) <= tables]
 
 
-def _label(kind: str) -> str:
-    return ENGINES[kind].label if kind in ENGINES else "flowmart contract"
-
-
 def resolve_kind(kind: str, tables: set[str]) -> str:
     """The kind to read the database as; a clear error when it cannot be that kind."""
     found = detect_kinds(tables)
@@ -54,8 +50,8 @@ def resolve_kind(kind: str, tables: set[str]) -> str:
         )
     if kind == CONTRACT and CONTRACT not in found and found:
         raise SourceContractError(
-            f"the source database has no {', '.join(CONTRACT_MARKERS)} table but looks like "
-            f"a {_label(found[0])} database: set FLOWMART_SOURCE_KIND={found[0]} (or auto)"
+            f"the source database has no {' or '.join(CONTRACT_MARKERS)} table but looks like "
+            f"{ENGINES[found[0]].label}'s database: set FLOWMART_SOURCE_KIND={found[0]} (or auto)"
         )
     return kind
 
