@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
-from orchestration.engines import AUTO, CONTRACT, ENGINES, resolve_kind
+from orchestration.engines import AUTO, CONTRACT, ENGINES, n8n, resolve_kind
 from orchestration.source import SourceContractError
 from tests.oracle import home_environment
 from tests.postgres_server import PostgresServer, postgres_available
@@ -499,6 +500,54 @@ def test_incremental_refresh_takes_the_engines_later_writes(engine_build, tmp_pa
     for name, keys in MARTS_COMPARED.items():
         query = f"SELECT * FROM marts.{name} ORDER BY {keys}"
         assert mart(copy, query) == mart(scratch, query), name
+
+
+def test_n8n_run_data_is_decoded_from_its_flatted_json():
+    """n8n's execution data is a list whose first element is the root and in whose
+    objects every string is the index of another element: a hand-made one, with a node
+    that routed its error to its output items and a node that ran twice."""
+    data = [
+        {"resultData": "1"},
+        {"runData": "2"},
+        {"Risky": "3", "Loop": "13"},
+        ["4"],
+        {"startTime": 1796475124672, "executionTime": 874, "executionStatus": "5", "data": "6"},
+        "success",
+        {"main": "7"},
+        ["8"],
+        ["9"],
+        {"json": "10"},
+        {"error": "11"},
+        {"message": "12"},
+        "risky failed, routed to error output",
+        ["14", "16"],
+        {"startTime": 1796475125000, "executionTime": 1, "executionStatus": "5"},
+        "error",
+        {"startTime": 1796475125002, "executionTime": 2, "executionStatus": "15",
+         "error": "17"},
+        {"message": "18"},
+        "boom",
+    ]  # fmt: skip
+    snapshot = {"nodes": [
+        {"id": "n-risky", "name": "Risky", "type": "n8n-nodes-base.code",
+         "onError": "continueErrorOutput"},
+        {"id": "n-loop", "name": "Loop", "type": "n8n-nodes-base.code"},
+    ]}  # fmt: skip
+    rows = n8n.node_runs(
+        pa.table({"executionId": ["7"], "workflowData": [json.dumps(snapshot)],
+                  "data": [json.dumps(data)]})
+    ).to_pylist()  # fmt: skip
+    picked = [
+        (r["node_id"], r["run_index"], r["status"], r["on_error"], r["error_message"],
+         r["handled_error"], r["start_ms"])
+        for r in rows
+    ]  # fmt: skip
+    assert picked == [
+        ("n-risky", "0", "success", "continueErrorOutput", None,
+         "risky failed, routed to error output", "1796475124672"),
+        ("n-loop", "0", "success", None, None, None, "1796475125000"),
+        ("n-loop", "1", "error", None, "boom", None, "1796475125002"),
+    ]  # fmt: skip
 
 
 # --- which kind a database is, and what another version of an engine is told -----------
