@@ -347,6 +347,10 @@ CASES = [
         "prefect", "prefect3.sqlite", "prefect3.sqlite", "prefect3_expected.json",
         prefect_runs, prefect_later,
     ),
+    EngineCase(
+        "prefect", "prefect2.sqlite", "prefect2.sqlite", "prefect2_expected.json",
+        prefect_runs, prefect_later,
+    ),
 ]  # fmt: skip
 
 
