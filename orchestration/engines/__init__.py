@@ -61,8 +61,12 @@ def open_source_of_kind(url: str, kind: str) -> Iterator[SourceDatabase | Engine
     """The source at `url` read as `kind` (one of SOURCE_KINDS)."""
     database = SourceDatabase(url)
     try:
-        resolved = resolve_kind(kind, set(database.table_columns()))
-        source = database if resolved == CONTRACT else EngineSource(database, ENGINES[resolved])
+        tables = set(database.table_columns())
+        resolved = resolve_kind(kind, tables)
+        if resolved == CONTRACT:
+            source = database
+        else:
+            source = EngineSource(database, ENGINES[resolved].for_tables(tables))
         yield source
     finally:
         database.close()

@@ -91,6 +91,15 @@ class Engine:
     label: str
     marker_tables: tuple[str, ...]  # present in this engine's database: how it is recognized
     mappings: dict[str, ContractMapping] = field(default_factory=dict)
+    # (a table, the engine as read without it): the older version that lacks that table
+    # (n8n before projects)
+    older: tuple[str, Engine] | None = None
+
+    def for_tables(self, tables: set[str]) -> Engine:
+        """The engine as a database with these tables is read."""
+        if self.older and self.older[0] not in tables:
+            return self.older[1].for_tables(tables)
+        return self
 
     def required(self, sqlite: bool) -> dict[str, tuple[str, ...]]:
         """Tables and columns the database must have (on SQLite, tables kept in a file

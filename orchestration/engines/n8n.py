@@ -3,14 +3,17 @@
 The mapping, table by table (README, "n8n", shows it as a table):
 - `project` -> `organization` (tier `self-hosted`: no plan, so no limits; UTC); a personal
   project's name holds its owner's name and e-mail, so it is named by its id instead.
+  n8n before projects (1.x up to about 1.40: no `project` table, and `shared_workflow`
+  names users): the whole instance is one organization, `n8n`, which owns every
+  workflow (N8N_BEFORE_PROJECTS; users are not read).
 - `workflow_entity` -> `workflow`: its owner project (`shared_workflow`, role
   workflow:owner); trigger `webhook`, `schedule` or `manual` by its trigger node; active =
   active and not archived; archived = deleted, at its last update.
 - `execution_entity` -> `process_instance`: name = the workflow's name in the execution's
   own snapshot (`execution_data.workflowData`); status new and waiting -> 2, running -> 1,
-  success -> 4, error and crashed -> 7, canceled -> 3 aborted; mode webhook -> `webhook`,
-  trigger -> `schedule`, manual, cli and retry -> `manual`, integrated, internal, error
-  and evaluation -> `api`; start = startedAt, else createdAt.
+  success -> 4, error, failed (1.x) and crashed -> 7, canceled -> 3 aborted; mode webhook
+  -> `webhook`, trigger -> `schedule`, manual, cli and retry -> `manual`, integrated,
+  internal, error and evaluation -> `api`; start = startedAt, else createdAt.
 - each run of each node in `execution_data.data` (`resultData.runData`, in n8n's
   "flatted" JSON, decoded here) -> `node_instance`: id = execution/node name/run index;
   node id and type from the snapshot (`n8n-nodes-base.code` -> `code`; the webhook, cron
@@ -18,13 +21,15 @@ The mapping, table by table (README, "n8n", shows it as a table):
   error and crashed -> 7, canceled -> 6, running and waiting -> 5; a node whose error
   n8n routed to an output (onError continue..., continueOnFail) reports success with
   the error in its items: it is a handled failure, 7 with error_handled; iteration = the
-  run index. n8n keeps only a node's last try: attempts = 1.
+  run index. n8n keeps only a node's last try: attempts = 1. n8n 1.x's crash recovery
+  gives every node that never started a run (status unknown, startTime 0): not read.
 - no log lines, reviews, API keys, AI calls, billing: empty, and so are their marts.
 
 n8n writes a node's start in epoch milliseconds (in seconds after its crash recovery:
 read as such). Incremental reads: n8n keeps no change time on executions; one is read
-again when createdAt, startedAt or stoppedAt is at or after the watermark, and while it
-has no stoppedAt (still running); workflows and projects are read whole (small).
+again when startedAt or stoppedAt is at or after the watermark, and while it has no
+stoppedAt (not ended: its createdAt, which 1.x lacks, is never later than that);
+workflows and projects are read whole (small).
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ import json
 
 import pyarrow as pa
 
-from orchestration.engines.mapping import ContractMapping, Engine, EngineTable
+from orchestration.engines.mapping import ContractMapping, Engine, EngineTable, one_organization
 
+ORGANIZATION_ID = "n8n"  # the one organization of an n8n without projects
 EXECUTIONS = EngineTable(
     "execution_entity",
-    ("id", "workflowId", "mode", "status", "startedAt", "stoppedAt", "createdAt"),
-    changed=("createdAt", "startedAt", "stoppedAt"),
+    ("id", "workflowId", "mode", "status", "startedAt", "stoppedAt"),
+    changed=("startedAt", "stoppedAt"),
     unfinished=("stoppedAt",),
+    optional_columns=("createdAt",),  # 1.x: none
 )
 SNAPSHOTS = EngineTable(
     "execution_data",
@@ -70,6 +77,8 @@ def node_runs(rows: pa.Table) -> pa.Table:
                                             strict=True):  # fmt: skip
         nodes = {n.get("name"): n for n in json.loads(snapshot or "{}").get("nodes", [])}
         for name, index, task in _tasks(json.loads(data or "[{}]")):
+            if task["status"] == "unknown" and not task["start"]:
+                continue  # made up by 1.x's crash recovery for a node that never started
             node = nodes.get(name, {})
             handling = node.get("onError") or ("continueRegularOutput"
                                                if node.get("continueOnFail") else None)  # fmt: skip
@@ -129,7 +138,18 @@ NODE_RUNS = EngineTable(
     transform=node_runs,
 )
 
-_TERMINAL = "('success', 'error', 'canceled', 'crashed')"
+
+def _one_owner(workflows: pa.Table) -> pa.Table:
+    """Before projects: every workflow is owned by the one organization, shaped as
+    `shared_workflow` rows so that the same mapping SQL reads them."""
+    owner = pa.array([ORGANIZATION_ID] * workflows.num_rows, pa.string())
+    role = pa.array(["workflow:owner"] * workflows.num_rows, pa.string())
+    return pa.table({"workflowId": workflows.column("id"), "projectId": owner, "role": role})
+
+
+ONE_OWNER = EngineTable("workflow_entity", ("id",), alias="shared_workflow", transform=_one_owner)
+
+_TERMINAL = "('success', 'error', 'failed', 'canceled', 'crashed')"
 
 ORGANIZATION_SQL = """
     SELECT id, CASE WHEN type = 'personal' THEN 'Personal project ' || id ELSE name END
@@ -166,7 +186,7 @@ PROCESS_INSTANCE_SQL = f"""
              WHEN 'evaluation' THEN 'api' ELSE execution.mode END AS trigger_type,
         CASE execution.status WHEN 'new' THEN '2' WHEN 'waiting' THEN '2'
              WHEN 'running' THEN '1' WHEN 'success' THEN '4' WHEN 'error' THEN '7'
-             WHEN 'crashed' THEN '7' WHEN 'canceled' THEN '3'
+             WHEN 'failed' THEN '7' WHEN 'crashed' THEN '7' WHEN 'canceled' THEN '3'
              ELSE coalesce(execution.status, 'none') END AS state_cd,
         iso(coalesce(execution.startedAt, execution.createdAt)) AS start_time,
         CASE WHEN execution.status IN {_TERMINAL} THEN iso(execution.stoppedAt) END
@@ -216,14 +236,27 @@ NODE_INSTANCE_SQL = """
         ON owner.workflowId = execution.workflowId AND owner.role = 'workflow:owner'
 """
 
+
+def _mappings(organization: ContractMapping, owners: EngineTable) -> dict[str, ContractMapping]:
+    return {
+        "organization": organization,
+        "workflow": ContractMapping((WORKFLOWS, owners), WORKFLOW_SQL),
+        "process_instance": ContractMapping((EXECUTIONS, SNAPSHOTS, owners), PROCESS_INSTANCE_SQL),
+        "node_instance": ContractMapping((NODE_RUNS, EXECUTIONS, owners), NODE_INSTANCE_SQL),
+    }
+
+
+MARKERS = ("execution_entity", "workflow_entity")
+N8N_BEFORE_PROJECTS = Engine(
+    kind="n8n",
+    label="n8n",
+    marker_tables=MARKERS,
+    mappings=_mappings(one_organization(ORGANIZATION_ID, "n8n"), ONE_OWNER),
+)
 N8N = Engine(
     kind="n8n",
     label="n8n",
-    marker_tables=("execution_entity", "workflow_entity"),
-    mappings={
-        "organization": ContractMapping((PROJECTS,), ORGANIZATION_SQL),
-        "workflow": ContractMapping((WORKFLOWS, OWNERS), WORKFLOW_SQL),
-        "process_instance": ContractMapping((EXECUTIONS, SNAPSHOTS, OWNERS), PROCESS_INSTANCE_SQL),
-        "node_instance": ContractMapping((NODE_RUNS, EXECUTIONS, OWNERS), NODE_INSTANCE_SQL),
-    },
+    marker_tables=MARKERS,
+    mappings=_mappings(ContractMapping((PROJECTS,), ORGANIZATION_SQL), OWNERS),
+    older=("project", N8N_BEFORE_PROJECTS),
 )
