@@ -61,12 +61,13 @@ def open_source_of_kind(url: str, kind: str) -> Iterator[SourceDatabase | Engine
     """The source at `url` read as `kind` (one of SOURCE_KINDS)."""
     database = SourceDatabase(url)
     try:
-        tables = set(database.table_columns())
-        resolved = resolve_kind(kind, tables)
+        tables = database.table_columns()
+        resolved = resolve_kind(kind, set(tables))
         if resolved == CONTRACT:
             source = database
         else:
-            source = EngineSource(database, ENGINES[resolved].for_tables(tables))
+            engine = ENGINES[resolved].for_tables(set(tables))
+            source = EngineSource(database, engine, tables)
         yield source
     finally:
         database.close()

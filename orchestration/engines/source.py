@@ -44,11 +44,13 @@ class EngineSource:
     """Reads `engine`'s own tables through `database` and maps them to contract rows:
     the same interface as SourceDatabase, for extraction."""
 
-    def __init__(self, database: SourceDatabase, engine: Engine):
+    def __init__(self, database: SourceDatabase, engine: Engine, tables: dict[str, set[str]]):
+        """`tables`: the database's catalog (table -> its columns), as the caller read it
+        to tell the kind, so that it is read once."""
         self.database = database
         self.engine = engine
         self.kind = database.kind
-        self._tables = database.table_columns()
+        self._tables = tables
         self._check_tables()
 
     def __repr__(self) -> str:
